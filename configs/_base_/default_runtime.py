@@ -1,0 +1,16 @@
+default_scope = 'hp_mm'
+custom_imports = dict(imports=['hp_mm'], allow_failed_imports=False)
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer',
+                  alpha=0.6)
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+# keeps left/right flip pairs of the training dataset in the model (flip test)
+custom_hooks = [dict(type='DatasetMetaHook')]

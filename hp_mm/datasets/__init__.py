@@ -1,0 +1,11 @@
+import mmseg.datasets  # noqa: F401  (parent registry content; see hp_mm/registry.py)
+
+from .human_parsing_base import CHALLENGE_ATTRIBUTES, HumanParsingDatasetMixin
+from .human_parsing_datasets import (ATRDataset, CIHPDataset, LIPDataset,
+                                     PascalPersonPartDataset)
+from .transforms import *  # noqa: F401,F403
+
+__all__ = [
+    'CHALLENGE_ATTRIBUTES', 'HumanParsingDatasetMixin', 'LIPDataset', 'CIHPDataset',
+    'ATRDataset', 'PascalPersonPartDataset'
+]

@@ -1,0 +1,5 @@
+import mmseg.models  # noqa: F401  (parent registry content; see hp_mm/registry.py)
+
+from .heads import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .segmentors import *  # noqa: F401,F403

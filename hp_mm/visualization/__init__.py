@@ -1,0 +1,1 @@
+import mmseg.visualization  # noqa: F401  (parent registry content)
