@@ -6,7 +6,7 @@ import torch
 
 from conftest import run_tool
 
-CONFIG = 'configs/lip/fpn_r18_minihumans.py'
+CONFIG = 'tests/data/fpn_r18_minihumans_tiny.py'
 
 
 def _options(root, work_dir, max_iters=6):
@@ -15,14 +15,8 @@ def _options(root, work_dir, max_iters=6):
         f'train_dataloader.dataset.data_root={root}',
         f'val_dataloader.dataset.data_root={root}',
         f'test_dataloader.dataset.data_root={root}',
-        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False',
         f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={max_iters}',
-        'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1',
-        'param_scheduler.1.end=6', 'crop_size=(64,64)',
-        'model.data_preprocessor.size=(64,64)',
+        f'param_scheduler.0.end={max_iters}',
     ]
 
 

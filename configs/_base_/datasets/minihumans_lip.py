@@ -27,7 +27,7 @@ train_dataloader = dict(
     persistent_workers=True,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8,
+    batch_size=1,  # mmseg tests equal-size batches only
     num_workers=2,
     persistent_workers=True,
     dataset=dict(

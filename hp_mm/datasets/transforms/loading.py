@@ -37,7 +37,7 @@ class LoadParsingImageFromFile(LoadImageFromFile):
 class LoadParsingAnnotations(LoadAnnotations):
     """mmseg's ``LoadAnnotations`` plus checks of the label map against the image.
 
-    Required Keys: ``seg_map_path``, ``img`` (load the image first),
+    Required Keys: ``seg_map_path``, ``ori_shape`` (load the image first),
     ``num_classes`` (added by hp_mm's datasets). Added Keys: ``gt_seg_map``,
     ``seg_fields``.
 
@@ -61,7 +61,7 @@ class LoadParsingAnnotations(LoadAnnotations):
         except Exception as e:  # noqa: BLE001
             raise OSError(f'cannot decode label file {path}: expected an 8-bit index PNG '
                           f'({type(e).__name__}: {e})') from e
-        self.check_label(results['gt_seg_map'], path, results.get('img_shape'),
+        self.check_label(results['gt_seg_map'], path, results.get('ori_shape'),
                          results.get('num_classes'), self.ignore_index)
 
     @staticmethod
