@@ -1,5 +1,4 @@
-import os
-import socket
+from datetime import timedelta
 from types import SimpleNamespace
 
 import torch
@@ -111,16 +110,14 @@ def test_test_only_run_uses_test_dataset():
     assert model2.recorder.metas == []
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def _ddp_worker(rank, world_size, port):
-    os.environ['MASTER_ADDR'] = '127.0.0.1'
-    os.environ['MASTER_PORT'] = str(port)
-    dist.init_process_group('gloo', rank=rank, world_size=world_size)
+def _ddp_worker(rank, world_size, store_file):
+    # a file store: no TCP port that a concurrent test run could take
+    dist.init_process_group(
+        'gloo',
+        init_method=f'file://{store_file}',
+        rank=rank,
+        world_size=world_size,
+        timeout=timedelta(seconds=120))
     try:
         torch.manual_seed(0)
         model = ToyParser()
@@ -140,8 +137,8 @@ def _ddp_worker(rank, world_size, port):
         dist.destroy_process_group()
 
 
-def test_wrapped_model_on_two_gloo_ranks():
-    mp.spawn(_ddp_worker, args=(2, _free_port()), nprocs=2)
+def test_wrapped_model_on_two_gloo_ranks(tmp_path):
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path / 'store')), nprocs=2)
 
 
 def test_runner_train_with_hook(tmp_path):

@@ -57,7 +57,7 @@ def contrast_colour(rng, c):
     return (255 - c).astype(np.uint8)
 
 
-def sample_texture(rng, colour=None, plain_prob=0.45):
+def sample_texture(rng, colour=None, plain_prob=0.55):
     """Sample a garment texture.
 
     Args:

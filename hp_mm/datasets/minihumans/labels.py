@@ -37,7 +37,10 @@ TORSO_SKIN = 23
 NECK = 24
 BELT = 25
 BAG = 26
-NUM_CODES = 27
+BACKPACK = 27
+HAND_L = 28
+HAND_R = 29
+NUM_CODES = 30
 
 # --------------------------------------------------------------- body segments
 SEG_NONE = 0
@@ -96,7 +99,7 @@ def _lut(mapping, num=256):
 
 
 _LIP_EXTRA = {GLOVE_R: 3, SOCK_R: 8, JUMP_BOTTOM: 10, TORSO_SKIN: 5, NECK: 13,
-              BELT: 9, BAG: 0}
+              BELT: 9, BAG: 0, BACKPACK: 0, HAND_L: 14, HAND_R: 15}
 #: drawing code -> LIP label (20 classes).
 LIP_LUT = _lut({**{c: c for c in range(20)}, **_LIP_EXTRA})
 #: drawing code -> CIHP label (LIP order, 10 = Torso-skin). Jumpsuits are never
@@ -110,14 +113,16 @@ ATR_LUT = _lut({
     SOCK_L: 12, PANTS: 6, JUMP_TOP: 4, SCARF: 17, SKIRT: 5, FACE: 11,
     ARM_L: 14, ARM_R: 15, LEG_L: 12, LEG_R: 13, SHOE_L: 9, SHOE_R: 10,
     GLOVE_R: 15, SOCK_R: 13, JUMP_BOTTOM: 6, TORSO_SKIN: 4, NECK: 11,
-    BELT: 8, BAG: 16})
-#: drawing code -> MHP-v2 label (59 classes).
+    BELT: 8, BAG: 16, BACKPACK: 16, HAND_L: 14, HAND_R: 15})
+#: drawing code -> MHP-v2 label (59 classes). MiniHumans never draws the
+#: other MHP-v2 classes (helmet, bra, boots, high heels, sandals, bare feet,
+#: ball, umbrella, tie, ...).
 MHP_LUT = _lut({
     HAT: 1, HAIR: 4, GLOVE_L: 49, SUNGLASSES: 47, UPPER: 12, DRESS: 35,
     COAT: 34, SOCK_L: 21, PANTS: 17, JUMP_TOP: 37, SCARF: 50, SKIRT: 19,
     FACE: 3, ARM_L: 5, ARM_R: 6, LEG_L: 30, LEG_R: 31, SHOE_L: 24, SHOE_R: 25,
     GLOVE_R: 49, SOCK_R: 21, JUMP_BOTTOM: 37, TORSO_SKIN: 16, NECK: 3,
-    BELT: 43, BAG: 45})
+    BELT: 43, BAG: 45, BACKPACK: 40, HAND_L: 7, HAND_R: 8})
 #: body segment -> PASCAL-Person-Part label (hands are lower arms, feet lower
 #: legs, neck is head, pelvis is torso, accessories background).
 PASCAL_LUT = _lut({

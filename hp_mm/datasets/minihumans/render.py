@@ -15,7 +15,7 @@ that is visible there: the label maps are exactly consistent with the image.
 import numpy as np
 
 from . import labels as L
-from .body import HEAD_RX, HEAD_RY, HIP_Y, SIDE_SIGN, SIDES, Skeleton
+from .body import HEAD_RX, HEAD_RY, HIP_Y, SIDES, Skeleton
 from .textures import ellipse_points, polygon_mask, texture_patch
 
 
@@ -80,6 +80,27 @@ class Canvas:
             np.copyto(self.seg[sl], seg, where=mask, casting='unsafe')
             np.copyto(self.human[sl], human, where=mask, casting='unsafe')
         return int(np.count_nonzero(mask))
+
+    def outline(self, factor=0.7):
+        """Darken the image along part and person boundaries.
+
+        Pixels of a person that touch a pixel of another drawing code or
+        person (4-neighbourhood) are multiplied by ``factor``, like the
+        shading edges of real photos. Only the image changes.
+
+        Args:
+            factor (float): Brightness multiplier of boundary pixels.
+        """
+        key = self.sem.astype(np.int32) * 256 + self.human
+        edge = np.zeros(key.shape, bool)
+        d = key[:, 1:] != key[:, :-1]
+        edge[:, 1:] |= d
+        edge[:, :-1] |= d
+        d = key[1:] != key[:-1]
+        edge[1:] |= d
+        edge[:-1] |= d
+        edge &= self.human > 0
+        self.img[edge] = (self.img[edge] * factor).astype(np.uint8)
 
 
 def _shade_factor(shade, x0, y0, h, w):
@@ -447,8 +468,8 @@ class PersonDrawer:
                                None, 0, lips, only=L.FACE))
             if a.sunglasses is not None:
                 g = dict(kind='solid', c1=a.sunglasses)
-                lx, ly = 0.02 * s, 0.013 * s
-                for dx in (-0.021, 0.021):
+                lx, ly = 0.022 * s, 0.015 * s
+                for dx in (-0.023, 0.023):
                     gx = fx + dx * s * (1 - 0.3 * abs(f)) + f * 0.006 * s
                     prims.append(_Prim(ellipse_points(gx, ey, lx, ly, 0, 14),
                                        L.SUNGLASSES, L.SEG_HEAD, g, 1.0))
@@ -528,8 +549,8 @@ class PersonDrawer:
         ru0, ru1, rf1 = 0.033 * lm, 0.027 * lm, 0.021 * lm
         prims = [self.limb(sh, el, ru0, ru1, code, su, self.skin),
                  self.limb(el, wr, ru1 * 0.95, rf1, code, sf, self.skin),
-                 self.limb(wr, hd, 0.022 * lm, 0.02 * lm, code, sh_,
-                           self.skin)]
+                 self.limb(wr, hd, 0.022 * lm, 0.02 * lm,
+                           L.HAND_L if left else L.HAND_R, sh_, self.skin)]
         if a.top == 'coat':
             sleeve, tex, scode, k = 'long', a.coat, L.COAT, 1.3
         else:
@@ -572,12 +593,13 @@ class PersonDrawer:
                 for sg in (1, -1):
                     p1 = self.body_poly([(sg * (sw - 0.035), 0.172)])[0]
                     p2 = self.body_poly([(sg * (sw - 0.025), 0.33)])[0]
-                    straps.append(self.limb(p1, p2, 0.009, 0.009, L.BAG,
+                    straps.append(self.limb(p1, p2, 0.009, 0.009, L.BACKPACK,
                                             L.SEG_ACCESSORY, a.bag))
                 return 0.03, straps
             poly = self.body_poly([(0.075, 0.2), (0.082, 0.43), (-0.082, 0.43),
                                    (-0.075, 0.2)])
-            return 0.06, [_Prim(poly, L.BAG, L.SEG_ACCESSORY, a.bag, 0.95)]
+            return 0.06, [_Prim(poly, L.BACKPACK, L.SEG_ACCESSORY, a.bag,
+                                0.95)]
         if a.bag_style == 'shoulder':
             sg = 1 if a.extras.get('bag_side', 'r') == 'l' else -1
             p1 = self.body_poly([(-sg * (sw - 0.03), 0.175)])[0]
@@ -620,7 +642,7 @@ def draw_person(canvas, shape, pose, app, scale, origin, human, rng,
     hi = -lo
     for _, _, prims in groups:
         for p in prims:
-            if p.code is not None and p.code != L.BAG:
+            if p.code is not None and p.code not in (L.BAG, L.BACKPACK):
                 lo = np.minimum(lo, p.pts.min(0))
                 hi = np.maximum(hi, p.pts.max(0))
             canvas.paint(p.pts, p.code, p.seg, human, p.tex, scale, rng,
@@ -628,4 +650,4 @@ def draw_person(canvas, shape, pose, app, scale, origin, human, rng,
     return dict(box=(lo[0], lo[1], hi[0], hi[1]), skeleton=sk)
 
 
-__all__ = ['Canvas', 'capsule', 'draw_person', 'PersonDrawer', 'SIDE_SIGN']
+__all__ = ['Canvas', 'capsule', 'draw_person', 'PersonDrawer']

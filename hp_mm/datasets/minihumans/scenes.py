@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 
 from . import labels as L
-from .appearance import sample_appearance
+from .appearance import sample_appearance, sample_texture
 from .body import Skeleton, sample_pose, sample_shape
 from .render import Canvas, draw_person
-from .textures import occluder_polygon, render_background, sample_texture
+from .textures import occluder_polygon, render_background
 
 #: appearance options per format (see ``sample_appearance``).
 FORMAT_OPTIONS = {
@@ -193,7 +193,7 @@ def single_person_sample(rng, fmt='lip', view=None, framing=None,
     if framing == 'full':
         v_top, v_bot = -u(0.02, 0.12), 1.03 + u(0.0, 0.12)
     elif framing == 'upper':
-        img_h = lo_h + (hi_h - lo_h) * rng.beta(1.6, 1.0)
+        img_h = lo_h + (hi_h - lo_h) * rng.beta(2.4, 1.0)
         v_top, v_bot = -u(0.0, 0.06), u(0.34, 0.6)
     elif framing == 'cut':
         v_top, v_bot = -u(0.0, 0.1), u(0.68, 0.95)
@@ -227,6 +227,7 @@ def single_person_sample(rng, fmt='lip', view=None, framing=None,
         hidden = _paint_occluder(canvas, rng, info['box'], scale)
     total = int((canvas.human == 1).sum()) + hidden
     occluded = hidden > max(4, 0.01 * total)
+    canvas.outline(u(0.6, 0.85))
     finish_image(canvas.img, rng)
     att = person_attributes(canvas, 1, info['box'], occluded)
     att['back_view'] = pose.back_view
@@ -326,7 +327,9 @@ def _draw_scene(people, keep, h, w, f, fmt, bg_seed, occ, occ_seed,
               if counts[i] < min_pixels]
     if hidden:
         return None, hidden
-    finish_image(canvas.img, np.random.default_rng(fin_seed))
+    frng = np.random.default_rng(fin_seed)
+    canvas.outline(frng.uniform(0.6, 0.85))
+    finish_image(canvas.img, frng)
     persons = []
     for idx, info in enumerate(infos, 1):
         lost = 0 if counts_before is None else \
@@ -389,6 +392,7 @@ def reid_sample(rng, identity, camera, h=128, w=64, occlusion_prob=0.12,
     hidden = 0
     if rng.random() < occlusion_prob:
         hidden = _paint_occluder(canvas, rng, info['box'], scale)
+    canvas.outline(u(0.6, 0.85))
     tint = camera['tint']
     img = canvas.img.astype(np.float32) * tint
     canvas.img[...] = np.clip(img, 0, 255).astype(np.uint8)

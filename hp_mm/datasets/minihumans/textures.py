@@ -2,8 +2,7 @@
 import cv2
 import numpy as np
 
-from .appearance import (CLOTH_COLOURS, SKIN_TONES, random_colour,
-                         sample_texture, skin_colour)
+from .appearance import random_colour, sample_texture, skin_colour
 
 
 def texture_patch(tex, x0, y0, h, w, scale, rng):
@@ -59,7 +58,7 @@ def texture_patch(tex, x0, y0, h, w, scale, rng):
     return np.where(on[..., None], c2, c1).astype(np.uint8)
 
 
-def _palette_colour(rng):
+def palette_colour(rng):
     """A background colour: random, garment-like or skin-like."""
     r = rng.random()
     if r < 0.2:
@@ -69,7 +68,7 @@ def _palette_colour(rng):
     return rng.integers(0, 256, 3).astype(np.uint8)
 
 
-def render_background(rng, h, w, clutter=(3, 12), base=None, tint=None):
+def render_background(rng, h, w, clutter=(2, 9), base=None, tint=None):
     """Render a cluttered, textured background.
 
     A random linear gradient, then random rectangles, ellipses and polygons
@@ -90,7 +89,7 @@ def render_background(rng, h, w, clutter=(3, 12), base=None, tint=None):
         np.ndarray: Image, shape (H, W, 3) uint8 BGR.
     """
     if base is None:
-        base = np.stack([_palette_colour(rng), _palette_colour(rng)])
+        base = np.stack([palette_colour(rng), palette_colour(rng)])
     base = base.astype(np.float32) + rng.uniform(-20, 20, (2, 3))
     # gradient plus low-frequency shading, built on a coarse grid
     g = 6
@@ -123,7 +122,7 @@ def render_background(rng, h, w, clutter=(3, 12), base=None, tint=None):
             rad = rng.uniform(0.4, 1.0, k)
             pts = np.stack([cx + sx * rad * np.cos(ang_k),
                             cy + sy * rad * np.sin(ang_k)], 1)
-        tex = sample_texture(rng, _palette_colour(rng), plain_prob=0.55)
+        tex = sample_texture(rng, palette_colour(rng), plain_prob=0.7)
         fill_texture(img, pts, tex, scale, rng)
     return img
 
@@ -239,4 +238,4 @@ def occluder_polygon(rng, box, h, w):
 
 __all__ = ['texture_patch', 'render_background', 'ellipse_points',
            'polygon_mask', 'fill_texture', 'occluder_polygon',
-           'CLOTH_COLOURS', 'SKIN_TONES']
+           'palette_colour']

@@ -23,7 +23,7 @@ from .body import sample_shape
 from .card import image_record
 from .scenes import FORMAT_OPTIONS, reid_sample, scene_sample, \
     single_person_sample
-from .textures import _palette_colour
+from .textures import palette_colour
 
 VAL_OFFSET = 10_000_000
 JPEG_QUALITY = 90
@@ -532,7 +532,7 @@ class Market1501Writer(BaseWriter):
             warm = rng.uniform(-0.12, 0.12)
             gain = rng.uniform(0.8, 1.15)
             self._cams[cam] = dict(
-                base=np.stack([_palette_colour(rng), _palette_colour(rng)]),
+                base=np.stack([palette_colour(rng), palette_colour(rng)]),
                 tint=np.array([1 - warm, 1.0, 1 + warm], np.float32) * gain,
                 clutter=(2, 8))
         return self._cams[cam]

@@ -92,12 +92,11 @@ def confusion_matrix(pred: ArrayLike,
 
     if ignore_index is None:
         valid = torch.ones_like(gt, dtype=torch.bool)
-        g, p = gt, pred
+        g = gt
     else:
         valid = gt != ignore_index
         # zero the dropped pixels so that one min/max checks the kept ones
         g = torch.where(valid, gt, 0)
-        p = torch.where(valid, pred, 0)
 
     if g.numel():
         gmin, gmax = torch.aminmax(g)
@@ -105,14 +104,16 @@ def confusion_matrix(pred: ArrayLike,
             bad = valid & ((gt < 0) | (gt >= num_classes))
             raise ValueError(f'gt has values outside [0, {num_classes}) that are not the '
                              f'ignore_index ({ignore_index}): {_offending(gt, bad)}')
-        pmin, pmax = torch.aminmax(p)
+        pmin, pmax = torch.aminmax(pred)
+        # fast path: every prediction in range; else look at the kept pixels only
         if pmin < 0 or pmax >= num_classes:
             bad = valid & ((pred < 0) | (pred >= num_classes))
-            raise ValueError(f'pred has values outside [0, {num_classes}) at pixels whose gt '
-                             f'is not the ignore_index ({ignore_index}): '
-                             f'{_offending(pred, bad)}')
+            if bool(bad.any()):
+                raise ValueError(f'pred has values outside [0, {num_classes}) at pixels whose '
+                                 f'gt is not the ignore_index ({ignore_index}): '
+                                 f'{_offending(pred, bad)}')
 
-    index = g * num_classes + p
+    index = torch.add(pred, g, alpha=num_classes)  # g * C + pred, fused
     if ignore_index is not None:
         # dropped pixels go to one extra bin, cut off below (no boolean indexing, no sync)
         index = torch.where(valid, index, num_classes * num_classes)
@@ -235,13 +236,17 @@ def person_bbox(gt: ArrayLike,
     gt = _to_tensor(gt, 'gt')
     if gt.dim() != 2:
         raise ValueError(f'gt must be a (H, W) label map, got shape {tuple(gt.shape)}')
-    person = gt != background
+    if gt.numel() == 0:
+        return None
+    person = gt.ne(background)
     if ignore_index is not None:
-        person &= gt != ignore_index
-    rows = torch.nonzero(person.any(dim=1)).flatten()
+        person.logical_and_(gt.ne(ignore_index))
+    # max over a uint8 view: a vectorised any() along each axis
+    person = person.view(torch.uint8)
+    rows = torch.nonzero(person.amax(dim=1)).flatten()
     if rows.numel() == 0:
         return None
-    cols = torch.nonzero(person.any(dim=0)).flatten()
+    cols = torch.nonzero(person.amax(dim=0)).flatten()
     return int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])
 
 

@@ -131,6 +131,10 @@ class HumanParsingMetric(BaseMetric):
         for data_sample in data_samples:
             pred = data_sample['pred_sem_seg']['data'].squeeze()
             gt = data_sample['gt_sem_seg']['data'].squeeze().to(pred)
+            if pred.dim() < 2 and pred.shape == gt.shape:
+                # squeeze() also dropped a height or width of 1: restore (H, W) for sizing
+                hw = data_sample['gt_sem_seg']['data'].shape[-2:]
+                pred, gt = pred.reshape(hw), gt.reshape(hw)
             try:
                 item = self.sample_stats(
                     pred, gt, num_classes, self.ignore_index,

@@ -55,13 +55,14 @@ def _hand_samples():
 
 
 # Hand-computed from the confusions above.
-# all:        [[8,1,0],[0,1,3],[0,1,3]]  IoU 8/9, 1/5, 3/7 -> 50.58 ; Acc 8/9, 1/4, 3/4 -> 62.96
+# all:        [[8,1,0],[0,1,3],[0,1,3]]  IoU 8/(9+8-8), 1/(4+3-1), 3/(4+6-3) = 8/9, 1/6, 3/7
+#             -> 49.47 ; Acc 8/9, 1/4, 3/4 -> 62.96
 #             aAcc 12/17 = 70.59 ; LR: (3 + 1) / (4 + 4) = 50
 # occlusion:  A+B [[4,0,0],[0,1,3],[0,1,3]]  IoU 1, 1/5, 3/7 -> 54.29
 # back_view:  B   [[2,0,0],[0,0,2],[0,1,1]]  IoU 1, 0, 1/4 -> 41.67
 # small:      A+B (C has no person pixel: size bin 'none')
 HAND_METRICS = {
-    'aAcc': 70.59, 'mIoU': 50.58, 'mAcc': 62.96,
+    'aAcc': 70.59, 'mIoU': 49.47, 'mAcc': 62.96,
     'mIoU_occlusion': 54.29, 'mIoU_back_view': 41.67,
     'mIoU_small': 54.29, 'LR_confusion': 50.0
 }
@@ -104,11 +105,11 @@ def test_switches_and_missing_flip_pairs():
     samples = [s.to_dict() for s in _hand_samples()]
     metric = _make_metric(attributes=(), size_bins=False, report_mirror=False)
     metric.process({}, samples)
-    assert metric.evaluate(3) == {'aAcc': 70.59, 'mIoU': 50.58, 'mAcc': 62.96}
+    assert metric.evaluate(3) == {'aAcc': 70.59, 'mIoU': 49.47, 'mAcc': 62.96}
     metric = _make_metric(meta=dict(classes=CLASSES), attributes='back_view')
     metric.process({}, samples)
     assert metric.evaluate(3) == {
-        'aAcc': 70.59, 'mIoU': 50.58, 'mAcc': 62.96, 'mIoU_back_view': 41.67, 'mIoU_small': 54.29
+        'aAcc': 70.59, 'mIoU': 49.47, 'mAcc': 62.96, 'mIoU_back_view': 41.67, 'mIoU_small': 54.29
     }
 
 
@@ -135,7 +136,7 @@ def test_registry_and_keys():
     metric = METRICS.build(dict(type='HumanParsingMetric', prefix='lip'))
     metric.dataset_meta = dict(META)
     metric.process({}, [s.to_dict() for s in _hand_samples()])
-    assert metric.evaluate(3)['lip/mIoU'] == 50.58
+    assert metric.evaluate(3)['lip/mIoU'] == 49.47
 
 
 def test_logs_class_table_and_counts(capsys):
@@ -170,6 +171,11 @@ def test_bad_inputs_name_the_field():
     with pytest.raises(TypeError, match='attributes'):
         metric.process({}, [bad_attr.to_dict()])
     assert metric.results == []
+    # a one-pixel-high map survives IoUMetric's squeeze()
+    metric.process({}, [_data_sample([[0, 1, 1]], [[0, 1, 2]]).to_dict()])
+    assert metric.results[0]['confusion'].tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 0]]
+    assert metric.results[0]['size_bin'] == 'small'
+    metric.results.clear()
     with pytest.raises(ValueError, match='shape'):
         metric.compute_metrics([dict(confusion=np.zeros((4, 4), np.int64))])
 

@@ -159,7 +159,7 @@ def test_gradcheck_weighted_cross_entropy():
 
 
 def test_gradcheck_module_and_no_gradient_through_joints():
-    logits, label, _ = _random_batch(3, N=2, C=6, H=6, W=7)
+    logits, label, _ = _random_batch(3, N=2, C=6, H=5, W=6)
     logits.requires_grad_(True)
     loss_fn = StructureSensitiveLoss(TOY_GROUPS, TOY_CLASSES, sigma=2.0,
                                      heatmap_stride=1)
