@@ -15,7 +15,6 @@ def parse_args():
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and the metrics json')
-    parser.add_argument('--out', help='directory for the predicted label maps (offline eval)')
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument('--show-dir', help='directory where colour overlays are written')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
@@ -60,8 +59,6 @@ def main():
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
-    if args.out is not None:
-        cfg.test_evaluator['output_dir'] = args.out
     prepare_cpu_distributed(cfg, args.launcher)
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
