@@ -15,6 +15,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
+from mmengine.utils import mkdir_or_exist
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
 from hp_mm.registry import MODELS
@@ -118,14 +119,19 @@ def inference_parser(model, imgs: Union[str, np.ndarray, Sequence], batch_size: 
     imgs = [imgs] if single else list(imgs)
     from_array = isinstance(imgs[0], np.ndarray)
     pipeline = _build_inference_pipeline(model.cfg, from_array)
-    results = []
-    for start in range(0, len(imgs), batch_size):
-        batch = dict(inputs=[], data_samples=[])
-        for img in imgs[start:start + batch_size]:
-            packed = pipeline(dict(img=img) if from_array else dict(img_path=img))
-            batch['inputs'].append(packed['inputs'])
-            batch['data_samples'].append(packed['data_samples'])
-        results.extend(model.test_step(batch))
+    packed = [pipeline(dict(img=img) if from_array else dict(img_path=img)) for img in imgs]
+    results, start = [], 0
+    while start < len(packed):
+        # mmseg stacks only equal-size test images: batch consecutive inputs of one shape
+        shape = packed[start]['inputs'].shape
+        stop = start + 1
+        while (stop < len(packed) and stop - start < batch_size
+               and packed[stop]['inputs'].shape == shape):
+            stop += 1
+        chunk = packed[start:stop]
+        results.extend(model.test_step(dict(inputs=[p['inputs'] for p in chunk],
+                                            data_samples=[p['data_samples'] for p in chunk])))
+        start = stop
     return results[0] if single else results
 
 
@@ -152,7 +158,7 @@ def save_parsing_result(img: Union[str, np.ndarray], result, palette: Sequence, 
                        (alpha * colour + (1 - alpha) * image).astype(np.uint8), image)
     paths = dict(label=osp.join(out_dir, f'{name}.png'),
                  overlay=osp.join(out_dir, f'{name}_overlay.jpg'))
-    mmcv.mkdir_or_exist(out_dir)
+    mkdir_or_exist(out_dir)
     cv2.imwrite(paths['label'], label)
     cv2.imwrite(paths['overlay'], np.concatenate([image, overlay], axis=1))
     return paths
