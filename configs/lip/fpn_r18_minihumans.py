@@ -1,5 +1,5 @@
 # CPU quick-start config: MiniHumans (LIP format), ResNet-18 semantic FPN from scratch,
-# 160x160 crops, 1 process x 8 images, AdamW 2e-3 poly, 1200 iterations (~8 min on 2 cores).
+# 160x160 crops, 1 process x 8 images, AdamW 2e-3 poly, 1000 iterations (~8 min on 2 cores).
 # python tools/train.py configs/lip/fpn_r18_minihumans.py
 _base_ = [
     '../_base_/models/fpn_r18.py', '../_base_/datasets/minihumans_lip.py',
@@ -7,7 +7,7 @@ _base_ = [
 ]
 crop_size = (160, 160)
 model = dict(data_preprocessor=dict(size=crop_size))
-max_iters = 1200
+max_iters = 1000
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
 param_scheduler = [
@@ -20,7 +20,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=400, max_keep_ckpts=4),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=250, max_keep_ckpts=4),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)

@@ -166,3 +166,15 @@ def test_attribute_file_errors(broken_root):
     json.dump(attrs, open(path, 'w'))
     with pytest.raises(KeyError, match=ids[3]):
         lip_dataset(root, 'val', attribute_file='TrainVal_images/val_attributes.json')
+
+
+@pytest.mark.parametrize('dataset', [LIPDataset, CIHPDataset, ATRDataset, PascalPersonPartDataset])
+def test_metainfo_joint_groups_and_flip_pairs_are_consistent(dataset):
+    from hp_mm.models.utils import resolve_joint_groups
+    classes = dataset.METAINFO['classes']
+    membership = resolve_joint_groups(dataset.METAINFO['joint_groups'], classes)
+    assert membership.shape == (len(dataset.METAINFO['joint_groups']), len(classes))
+    assert membership[:, 0].sum() == 0  # background belongs to no joint
+    for left, right in dataset.METAINFO['flip_pairs']:
+        assert classes[left].lower().replace('left', 'right') == classes[right].lower()
+    assert len(dataset.METAINFO['palette']) == len(classes)

@@ -1,7 +1,7 @@
 """Time the structure-sensitive loss against plain cross-entropy.
 
-Measures forward + backward per call on random logits (median over ``--iters``
-calls after ``--warmup`` calls) for:
+Measures forward + backward per call on random logits (median, and min in
+brackets, over ``--iters`` calls after ``--warmup`` calls) for:
 
 - ``ce``: ``F.cross_entropy`` (mean over non-ignored pixels);
 - ``ssl``: :class:`hp_mm.models.losses.StructureSensitiveLoss` (LIP's 9
@@ -18,14 +18,13 @@ import time
 import torch
 import torch.nn.functional as F
 
+from hp_mm.datasets import LIPDataset
 from hp_mm.models.losses import StructureSensitiveLoss
-from hp_mm.models.utils import (LIP_JOINT_GROUPS, joint_loss_from_labels,
+from hp_mm.models.utils import (channel_argmax, joint_loss_from_labels,
                                 resolve_joint_groups)
 
-LIP_CLASSES = ('Background', 'Hat', 'Hair', 'Glove', 'Sunglasses',
-               'UpperClothes', 'Dress', 'Coat', 'Socks', 'Pants', 'Jumpsuits',
-               'Scarf', 'Skirt', 'Face', 'Left-arm', 'Right-arm', 'Left-leg',
-               'Right-leg', 'Left-shoe', 'Right-shoe')
+LIP_CLASSES = LIPDataset.METAINFO['classes']
+LIP_JOINT_GROUPS = LIPDataset.METAINFO['joint_groups']
 
 
 def parse_args():
@@ -47,7 +46,8 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
-def median_ms(fn, iters, warmup, device):
+def time_ms(fn, iters, warmup, device):
+    """Return (median, min) wall time of ``fn`` in ms."""
     for _ in range(warmup):
         fn()
     times = []
@@ -57,7 +57,7 @@ def median_ms(fn, iters, warmup, device):
         fn()
         sync(device)
         times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
 
 
 def main():
@@ -91,20 +91,21 @@ def main():
         with torch.no_grad():
             ignored = label == 255
             joint_loss_from_labels(
-                logits.argmax(1).masked_fill(ignored, -1),
+                channel_argmax(logits).masked_fill(ignored, -1),
                 label.masked_fill(ignored, -1), membership, args.sigma,
                 args.stride)
 
-    ce = median_ms(run_ce, args.iters, args.warmup, device)
-    full = median_ms(run_ssl, args.iters, args.warmup, device)
-    joint = median_ms(run_joint, args.iters, args.warmup, device)
+    ce, ce_min = time_ms(run_ce, args.iters, args.warmup, device)
+    full, full_min = time_ms(run_ssl, args.iters, args.warmup, device)
+    joint, joint_min = time_ms(run_joint, args.iters, args.warmup, device)
     print(f'logits {tuple(shape)} on {device} '
           f'(threads={torch.get_num_threads()}), sigma={args.sigma}, '
-          f'heatmap_stride={args.stride}; median of {args.iters} calls')
-    print(f'cross-entropy fwd+bwd : {ce:8.2f} ms')
-    print(f'SSL loss fwd+bwd      : {full:8.2f} ms  '
-          f'(overhead {full - ce:+.2f} ms, x{full / ce:.2f})')
-    print(f'  joint weight alone  : {joint:8.2f} ms')
+          f'heatmap_stride={args.stride}; median (min) of {args.iters} calls')
+    print(f'cross-entropy fwd+bwd : {ce:8.2f} ms ({ce_min:.2f})')
+    print(f'SSL loss fwd+bwd      : {full:8.2f} ms ({full_min:.2f})  '
+          f'overhead {full - ce:+.2f} ms ({full_min - ce_min:+.2f}), '
+          f'x{full / ce:.2f}')
+    print(f'  joint weight alone  : {joint:8.2f} ms ({joint_min:.2f})')
 
 
 if __name__ == '__main__':

@@ -57,13 +57,15 @@ def contrast_colour(rng, c):
     return (255 - c).astype(np.uint8)
 
 
-def sample_texture(rng, colour=None, plain_prob=0.55):
+def sample_texture(rng, colour=None, plain_prob=0.55, kinds=None):
     """Sample a garment texture.
 
     Args:
         rng (np.random.Generator): Random generator.
         colour (np.ndarray | None): Base colour; sampled when None.
-        plain_prob (float): Probability of a plain (solid) texture.
+        plain_prob (float): Probability of a plain (solid) texture, used when
+            ``kinds`` is None.
+        kinds (dict | None): Probabilities of the texture kinds.
 
     Returns:
         dict: ``kind`` (``'solid'``, ``'stripes'``, ``'checks'``, ``'dots'``
@@ -71,18 +73,78 @@ def sample_texture(rng, colour=None, plain_prob=0.55):
         ``width`` (fractions of the person height), ``angle`` (degrees).
     """
     c1 = random_colour(rng) if colour is None else colour
-    r = rng.random()
-    if r < plain_prob:
-        kind = 'solid'
-    else:
-        r = (r - plain_prob) / (1 - plain_prob)
-        kind = ('stripes' if r < 0.4 else 'checks' if r < 0.62 else
-                'dots' if r < 0.8 else 'noise')
+    if kinds is None:
+        rest = 1.0 - plain_prob
+        kinds = dict(solid=plain_prob, stripes=0.4 * rest, checks=0.22 * rest,
+                     dots=0.18 * rest, noise=0.2 * rest)
+    names = list(kinds)
+    p = np.array([kinds[k] for k in names], float)
+    kind = names[rng.choice(len(names), p=p / p.sum())]
     period = rng.uniform(0.02, 0.06)
-    return dict(kind=kind, c1=c1, c2=contrast_colour(rng, c1), period=period,
+    c2 = contrast_colour(rng, c1)
+    if kind == 'noise':  # fabric-like: a close shade, not a contrast colour
+        c2 = np.clip(c1.astype(int) + rng.integers(-50, 51, 3), 0,
+                     255).astype(np.uint8)
+    return dict(kind=kind, c1=c1, c2=c2, period=period,
                 width=period * rng.uniform(0.25, 0.55),
                 angle=float(rng.choice([0.0, 90.0, 45.0, -45.0,
                                         rng.uniform(0, 180)])))
+
+
+# Garment-specific colour palettes (BGR) and texture kinds: the priors real
+# clothes have (dark plain coats, denim trousers, bright patterned dresses,
+# ...), which make the garment classes learnable beyond their shapes.
+GARMENT_COLOURS = {
+    'coat': [(30, 30, 30), (55, 55, 60), (115, 115, 120), (80, 140, 185),
+             (35, 60, 100), (75, 40, 25), (45, 85, 75), (150, 185, 205),
+             (40, 30, 110)],
+    'pants': [(140, 95, 45), (95, 60, 30), (190, 150, 110), (30, 30, 30),
+              (100, 100, 105), (120, 165, 185), (50, 80, 115),
+              (225, 225, 225)],
+    'dress': [(50, 50, 200), (180, 140, 240), (200, 190, 250), (70, 210, 240),
+              (230, 190, 130), (235, 235, 235), (150, 70, 130),
+              (90, 170, 90), (30, 30, 30)],
+    'jumpsuit': [(60, 100, 85), (40, 130, 230), (140, 95, 45), (30, 30, 30),
+                 (225, 225, 225), (120, 165, 185), (40, 60, 150)],
+    'gloves': [(25, 25, 25), (40, 60, 100), (40, 40, 190), (235, 235, 235),
+               (110, 110, 110)],
+    'socks': [(240, 240, 240), (240, 240, 240), (30, 30, 30), (120, 120, 120),
+              (50, 50, 190), (90, 40, 20)],
+    'shoes': [(20, 20, 20), (30, 50, 80), (240, 240, 240), (110, 110, 110),
+              (90, 40, 20), (40, 40, 180)],
+}
+GARMENT_KINDS = {
+    'upper': dict(solid=0.5, stripes=0.22, checks=0.12, dots=0.06, noise=0.1),
+    'coat': dict(solid=0.8, noise=0.12, checks=0.08),
+    'pants': dict(solid=0.65, noise=0.3, stripes=0.05),
+    'dress': dict(solid=0.35, dots=0.25, stripes=0.15, checks=0.1,
+                  noise=0.15),
+    'jumpsuit': dict(solid=0.85, noise=0.15),
+    'skirt': dict(solid=0.5, stripes=0.15, checks=0.2, dots=0.1, noise=0.05),
+    'scarf': dict(solid=0.2, stripes=0.5, checks=0.3),
+    'socks': dict(solid=0.7, stripes=0.3),
+    'hat': dict(solid=0.75, stripes=0.1, checks=0.1, noise=0.05),
+    'gloves': dict(solid=0.9, noise=0.1),
+}
+
+
+def garment_texture(rng, garment):
+    """Sample the texture of a garment with that garment's priors.
+
+    Args:
+        rng (np.random.Generator): Random generator.
+        garment (str): Key of ``GARMENT_KINDS`` / ``GARMENT_COLOURS``.
+
+    Returns:
+        dict: A texture (see :func:`sample_texture`).
+    """
+    pal = GARMENT_COLOURS.get(garment)
+    if pal is not None and rng.random() < 0.8:
+        c = np.array(pal[rng.integers(len(pal))], int)
+        colour = np.clip(c + rng.integers(-15, 16, 3), 0, 255).astype(np.uint8)
+    else:
+        colour = random_colour(rng)
+    return sample_texture(rng, colour, kinds=GARMENT_KINDS.get(garment))
 
 
 def solid(colour):
@@ -150,7 +212,7 @@ def sample_appearance(rng, jumpsuit=True, torso_skin=False, belt=False,
     Returns:
         Appearance: The outfit.
     """
-    p = dict(hat=0.28, sunglasses=0.3, scarf=0.16, gloves=0.16, socks=0.55,
+    p = dict(hat=0.28, sunglasses=0.3, scarf=0.18, gloves=0.2, socks=0.55,
              shoes=0.96)
     p.update(probs or {})
     u = rng.uniform
@@ -162,31 +224,31 @@ def sample_appearance(rng, jumpsuit=True, torso_skin=False, belt=False,
     if tight:
         tp[2] = 0.0
     a.top = tops[rng.choice(4, p=tp / tp.sum())]
-    a.upper = sample_texture(rng)
+    a.upper = garment_texture(rng, 'upper')
     a.sleeve = ('none', 'short', 'long')[rng.choice(3, p=[0.2, 0.45, 0.35])]
     if torso_skin and rng.random() < 0.45:
         a.neckline = 'v' if rng.random() < 0.6 else 'crop'
     if a.top == 'coat':
-        a.coat = sample_texture(rng, plain_prob=0.7)
+        a.coat = garment_texture(rng, 'coat')
         a.coat_hem = u(0.5, 0.56) if tight else u(0.55, 0.78)
         a.coat_open = bool(rng.random() < 0.5)
     elif a.top == 'dress':
-        a.dress = sample_texture(rng)
+        a.dress = garment_texture(rng, 'dress')
         a.dress_hem = u(0.62, 0.9)
         a.flare = u(1.05, 1.5)
     elif a.top == 'jumpsuit':
-        a.jumpsuit = sample_texture(rng, plain_prob=0.6)
+        a.jumpsuit = garment_texture(rng, 'jumpsuit')
         a.pants_len = ('long', 'capri', 'shorts')[rng.choice(3, p=[0.7, 0.15,
                                                                   0.15])]
     if a.top in ('upper', 'coat'):
         skirt_p = 0.0 if tight else 0.3
         a.bottom = 'skirt' if rng.random() < skirt_p else 'pants'
         if a.bottom == 'skirt':
-            a.skirt = sample_texture(rng)
+            a.skirt = garment_texture(rng, 'skirt')
             a.skirt_hem = u(0.62, 0.88)
             a.flare = u(1.05, 1.5)
         else:
-            a.pants = sample_texture(rng, plain_prob=0.7)
+            a.pants = garment_texture(rng, 'pants')
             a.pants_len = ('long', 'capri', 'shorts')[rng.choice(
                 3, p=[0.62, 0.14, 0.24])]
     else:
@@ -196,21 +258,21 @@ def sample_appearance(rng, jumpsuit=True, torso_skin=False, belt=False,
         scarf_side=float(rng.choice([-1.0, 1.0])), hair_len=u(0.14, 0.26),
         sleeve_len=u(0.45, 0.75), bag_side=('l', 'r')[int(rng.integers(2))])
     if rng.random() < p['hat']:
-        a.hat = sample_texture(rng, plain_prob=0.7)
+        a.hat = garment_texture(rng, 'hat')
         a.hat_style = ('cap', 'beanie', 'brim')[int(rng.integers(3))]
     if rng.random() < p['sunglasses']:
         a.sunglasses = np.clip(rng.integers(0, 60, 3) + [0, 0, 0], 0,
                                255).astype(np.uint8)
     if rng.random() < p['scarf']:
-        a.scarf = sample_texture(rng)
+        a.scarf = garment_texture(rng, 'scarf')
     if rng.random() < p['gloves']:
-        a.gloves = sample_texture(rng, plain_prob=0.85)
+        a.gloves = garment_texture(rng, 'gloves')
     if rng.random() < p['shoes']:
-        a.shoes = solid(random_colour(rng))
+        a.shoes = solid(garment_texture(rng, 'shoes')['c1'])
     legs_bare = (a.bottom == 'skirt' or a.top == 'dress'
                  or a.pants_len != 'long')
     if legs_bare and rng.random() < p['socks']:
-        a.socks = sample_texture(rng, plain_prob=0.6)
+        a.socks = garment_texture(rng, 'socks')
         a.sock_top = u(0.82, 0.9)
     if belt and a.bottom == 'pants' and rng.random() < 0.35:
         a.belt = random_colour(rng)

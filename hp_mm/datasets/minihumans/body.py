@@ -98,7 +98,7 @@ def sample_shape(rng):
         leg=rng.uniform(0.95, 1.05))
 
 
-def sample_yaw(rng, view=None, back_prob=0.35, max_yaw=50.0):
+def sample_yaw(rng, view=None, back_prob=0.35, max_yaw=40.0):
     """Sample a facing angle.
 
     Args:
@@ -116,7 +116,7 @@ def sample_yaw(rng, view=None, back_prob=0.35, max_yaw=50.0):
     return turn + (180.0 if view == 'back' else 0.0)
 
 
-def sample_pose(rng, view=None, kind=None, back_prob=0.35, max_yaw=50.0,
+def sample_pose(rng, view=None, kind=None, back_prob=0.35, max_yaw=40.0,
                 kind_probs=None):
     """Sample a pose (standing, walking, arms raised or hands posed).
 

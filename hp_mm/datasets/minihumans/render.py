@@ -253,12 +253,12 @@ class PersonDrawer:
         seg_th = L.SEG_THIGH_L if left else L.SEG_THIGH_R
         seg_sh = L.SEG_SHIN_L if left else L.SEG_SHIN_R
         seg_ft = L.SEG_FOOT_L if left else L.SEG_FOOT_R
-        rt0, rt1, rs1 = 0.052 * lm, 0.04 * lm, 0.027 * lm
+        rt0, rt1, rs1 = 0.057 * lm, 0.044 * lm, 0.03 * lm
         prims = [
             self.limb(hip, knee, rt0, rt1, leg_code, seg_th, self.skin),
             self.limb(knee, ankle, rt1 * 0.95, rs1, leg_code, seg_sh,
                       self.skin),
-            self.limb(ankle, toe, rs1, 0.024 * lm, leg_code, seg_ft,
+            self.limb(ankle, toe, rs1, 0.027 * lm, leg_code, seg_ft,
                       self.skin)]
         if a.socks is not None:
             code = L.SOCK_L if left else L.SOCK_R
@@ -272,9 +272,9 @@ class PersonDrawer:
             code = L.SHOE_L if left else L.SHOE_R
             up = ankle + (knee - ankle) * 0.07
             prims += [
-                self.limb(up, heel, rs1 * 1.3, 0.03 * lm, code, seg_ft,
+                self.limb(up, heel, rs1 * 1.3, 0.034 * lm, code, seg_ft,
                           a.shoes),
-                self.limb(heel, toe, 0.032 * lm, 0.03 * lm, code, seg_ft,
+                self.limb(heel, toe, 0.036 * lm, 0.034 * lm, code, seg_ft,
                           a.shoes)]
         tex = a.jumpsuit if a.top == 'jumpsuit' else (
             a.pants if a.bottom == 'pants' else None)
@@ -410,6 +410,8 @@ class PersonDrawer:
             prims.append(_Prim(self.body_poly(self.torso_outline(hem,
                                                                  neck=neck)),
                                code, L.SEG_TORSO, tex, axis))
+        if self.front:
+            prims += self.front_details()
         if a.belt is not None:
             hw = self.sk.shape.hip
             band = self.body_poly([(hw * 0.98, 0.438), (hw, 0.468),
@@ -430,6 +432,35 @@ class PersonDrawer:
                                        (off - 0.018, 0.32)])
                 prims.append(_Prim(tail, L.SCARF, L.SEG_TORSO, a.scarf, 0.92))
         return prims
+
+    def _line(self, p1, p2, width, colour, only):
+        """Image-only line (body-frame ends) drawn over one drawing code."""
+        a, b = self.body_poly([p1, p2])
+        r = width * self.s / 2
+        return _Prim(capsule(a, b, r, r), None, 0,
+                     dict(kind='solid', c1=np.asarray(colour, np.uint8)),
+                     only=only)
+
+    def front_details(self):
+        """Garment details of a front view: coat lapels and buttons,
+        jumpsuit zip (image only, inside the garment)."""
+        a = self.app
+        out = []
+        if a.top == 'coat':
+            dark = (a.coat['c1'] * 0.55).astype(np.uint8)
+            for sg in (1, -1):
+                out.append(self._line((sg * 0.036, 0.16), (sg * 0.012, 0.31),
+                                      0.007, dark, L.COAT))
+            if not a.coat_open:
+                for y in (0.26, 0.33, 0.40, 0.47):
+                    out.append(self._line((0.0, y), (0.0, y + 0.001), 0.012,
+                                          dark, L.COAT))
+        elif a.top == 'jumpsuit':
+            c = np.clip(a.jumpsuit['c1'].astype(int) + 70, 0, 255)
+            for code in (L.JUMP_TOP, L.JUMP_BOTTOM):
+                out.append(self._line((0.0, 0.17), (0.0, 0.56), 0.006, c,
+                                      code))
+        return out
 
     def head(self):
         a, sk = self.app, self.sk
@@ -546,10 +577,10 @@ class PersonDrawer:
         su = L.SEG_UPPER_ARM_L if left else L.SEG_UPPER_ARM_R
         sf = L.SEG_FOREARM_L if left else L.SEG_FOREARM_R
         sh_ = L.SEG_HAND_L if left else L.SEG_HAND_R
-        ru0, ru1, rf1 = 0.033 * lm, 0.027 * lm, 0.021 * lm
+        ru0, ru1, rf1 = 0.038 * lm, 0.031 * lm, 0.025 * lm
         prims = [self.limb(sh, el, ru0, ru1, code, su, self.skin),
                  self.limb(el, wr, ru1 * 0.95, rf1, code, sf, self.skin),
-                 self.limb(wr, hd, 0.022 * lm, 0.02 * lm,
+                 self.limb(wr, hd, 0.026 * lm, 0.024 * lm,
                            L.HAND_L if left else L.HAND_R, sh_, self.skin)]
         if a.top == 'coat':
             sleeve, tex, scode, k = 'long', a.coat, L.COAT, 1.3
@@ -571,8 +602,8 @@ class PersonDrawer:
                                    ru0 * 1.05, scode, su, tex))
         if a.gloves is not None:
             gcode = L.GLOVE_L if left else L.GLOVE_R
-            start = wr + (el - wr) * 0.22
-            prims.append(self.limb(start, hd, 0.026 * lm, 0.026 * lm, gcode,
+            start = wr + (el - wr) * 0.3
+            prims.append(self.limb(start, hd, 0.032 * lm, 0.033 * lm, gcode,
                                    sh_, a.gloves))
         if a.bag is not None and a.bag_style == 'hand' and \
                 a.extras.get('bag_side', 'r') == s:

@@ -123,7 +123,7 @@ def _paint_occluder(canvas, rng, box, scale):
 
 
 def sample_person(rng, fmt='lip', view=None, pose_kind=None, app=None,
-                  shape=None, back_prob=0.35, max_yaw=50.0):
+                  shape=None, back_prob=0.35, max_yaw=40.0):
     """Sample body shape, pose and outfit of one person.
 
     Args:

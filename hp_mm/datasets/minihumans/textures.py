@@ -68,13 +68,14 @@ def palette_colour(rng):
     return rng.integers(0, 256, 3).astype(np.uint8)
 
 
-def render_background(rng, h, w, clutter=(2, 9), base=None, tint=None):
+def render_background(rng, h, w, clutter=(2, 9), base=None, tint=None,
+                      blur_prob=0.75):
     """Render a cluttered, textured background.
 
     A random linear gradient, then random rectangles, ellipses and polygons
     (solid, striped, checked, dotted or noisy; some skin- or garment-coloured
-    so that colour alone does not separate people from the background), then
-    low-frequency noise.
+    so that colour alone does not separate people from the background), often
+    blurred as if out of focus.
 
     Args:
         rng (np.random.Generator): Random generator.
@@ -84,6 +85,7 @@ def render_background(rng, h, w, clutter=(2, 9), base=None, tint=None):
         base (np.ndarray | None): Two base colours, shape (2, 3), for a
             consistent scene look (e.g. one re-ID camera); random when None.
         tint (np.ndarray | None): Per-channel gains, shape (3, ).
+        blur_prob (float): Probability of a depth-of-field blur.
 
     Returns:
         np.ndarray: Image, shape (H, W, 3) uint8 BGR.
@@ -124,6 +126,9 @@ def render_background(rng, h, w, clutter=(2, 9), base=None, tint=None):
                             cy + sy * rad * np.sin(ang_k)], 1)
         tex = sample_texture(rng, palette_colour(rng), plain_prob=0.7)
         fill_texture(img, pts, tex, scale, rng)
+    if rng.random() < blur_prob:  # depth of field: the background is farther
+        sigma = rng.uniform(0.003, 0.01) * max(h, w)
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
     return img
 
 

@@ -1,4 +1,5 @@
-"""Self-supervised structure-sensitive loss (LIP, Gong et al., CVPR 2017, Sec. 4).
+"""Self-supervised structure-sensitive loss (LIP, Gong et al., CVPR 2017,
+Sec. 4).
 
 .. math::
 
@@ -17,7 +18,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from hp_mm.registry import MODELS
-from ..utils.joint_heatmaps import (JointGroups, joint_loss_from_labels,
+from ..utils.joint_heatmaps import (JointGroups, channel_argmax,
+                                    joint_loss_from_labels,
                                     resolve_joint_groups)
 
 
@@ -102,10 +104,14 @@ class StructureSensitiveLoss(nn.Module):
     :meth:`set_dataset_meta` (called by
     :class:`hp_mm.engine.hooks.DatasetMetaHook` before training).
 
+    Note:
+        - N: batch size; C: number of classes; H, W: label-map size
+        - J: number of joints
+
     Args:
         joint_groups (Sequence[tuple[str, Sequence[str]]], optional):
             ``(joint_name, (class_name, ...))`` pairs, e.g.
-            :data:`hp_mm.models.utils.LIP_JOINT_GROUPS`. Defaults to None
+            ``LIPDataset.METAINFO['joint_groups']``. Defaults to None
             (taken from ``metainfo['joint_groups']``).
         classes (Sequence[str], optional): The class names the groups refer
             to. Defaults to None (taken from ``metainfo['classes']``).
@@ -235,7 +241,7 @@ class StructureSensitiveLoss(nn.Module):
         with torch.no_grad():
             ignored = seg_label == ignore_index
             gt = seg_label.masked_fill(ignored, -1)
-            pred = seg_logits.argmax(dim=1).masked_fill(ignored, -1)
+            pred = channel_argmax(seg_logits).masked_fill(ignored, -1)
             l_joint = joint_loss_from_labels(pred, gt, membership, self.sigma,
                                              self.heatmap_stride)
             image_weight = self.joint_weight_offset + l_joint

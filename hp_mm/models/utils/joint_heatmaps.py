@@ -1,6 +1,6 @@
 """Self-supervised joints of a parsing map, their heatmaps and the joint loss.
 
-This is the pure-torch core of the structure-sensitive loss of LIP (Gong et al.,
+The pure-torch core of the structure-sensitive loss of LIP (Gong et al.,
 "Look into Person: Self-supervised Structure-sensitive Learning and A New
 Benchmark for Human Parsing", CVPR 2017, Sec. 4.2). A *joint* is the centre of
 mass of the union of a few part classes (e.g. head = hat + hair + sunglasses +
@@ -31,45 +31,8 @@ from torch import Tensor
 
 JointGroups = Sequence[Tuple[str, Sequence[str]]]
 
-# The 9 joints of the paper (Sec. 4.2, Fig. 6): head, upper body, lower body,
-# right/left arm, right/left leg, right/left shoe. Class names are mmseg's
-# ``LIPDataset.METAINFO['classes']``. Glove, Dress, Socks and Jumpsuits belong
-# to no joint, as in the paper (and in the official ``PoseEvaluate`` layer).
-LIP_JOINT_GROUPS = (
-    ('head', ('Hat', 'Hair', 'Sunglasses', 'Face')),
-    ('upper_body', ('UpperClothes', 'Coat', 'Scarf')),
-    ('lower_body', ('Pants', 'Skirt')),
-    ('right_arm', ('Right-arm', )),
-    ('left_arm', ('Left-arm', )),
-    ('right_leg', ('Right-leg', )),
-    ('left_leg', ('Left-leg', )),
-    ('right_shoe', ('Right-shoe', )),
-    ('left_shoe', ('Left-shoe', )),
-)
-
-# ATR (18 classes) has no coat: upper body = upper-clothes + scarf. Dress, belt
-# and bag belong to no joint (as Dress in LIP).
-ATR_JOINT_GROUPS = (
-    ('head', ('hat', 'hair', 'sunglass', 'face')),
-    ('upper_body', ('upper-clothes', 'scarf')),
-    ('lower_body', ('pants', 'skirt')),
-    ('right_arm', ('right-arm', )),
-    ('left_arm', ('left-arm', )),
-    ('right_leg', ('right-leg', )),
-    ('left_leg', ('left-leg', )),
-    ('right_shoe', ('right-shoe', )),
-    ('left_shoe', ('left-shoe', )),
-)
-
-# PASCAL-Person-Part (7 labels) has no left/right parts. hp_mm's grouping (the
-# paper gives none for this label set): head, torso, arms (upper + lower arms),
-# legs (upper + lower legs).
-PASCAL_PERSON_PART_JOINT_GROUPS = (
-    ('head', ('Head', )),
-    ('torso', ('Torso', )),
-    ('arms', ('Upper Arms', 'Lower Arms')),
-    ('legs', ('Upper Legs', 'Lower Legs')),
-)
+# The joint groups themselves live with each dataset, in ``METAINFO['joint_groups']``
+# (e.g. ``hp_mm.datasets.LIPDataset``): the dataset is the single source of its label set.
 
 
 def resolve_joint_groups(joint_groups: JointGroups,
@@ -119,6 +82,33 @@ def resolve_joint_groups(joint_groups: JointGroups,
     return membership
 
 
+def channel_argmax(logits: Tensor) -> Tensor:
+    """Class map ``logits.argmax(1)``, faster on CPU.
+
+    On CPU, torch 2.x's ``argmax`` over a non-innermost dimension is about
+    10x slower than ``amax``; there the first maximal index is found with
+    ``amax``, a comparison and an ``amax`` over reversed class indices (same
+    result for finite scores, ties go to the lowest class). Other devices use
+    ``argmax``.
+
+    Args:
+        logits (Tensor): Scores of shape (N, C, H, W).
+
+    Returns:
+        Tensor: Class indices of shape (N, H, W), long.
+    """
+    if logits.device.type != 'cpu':
+        return logits.argmax(dim=1)
+    C = logits.shape[1]
+    is_max = logits == logits.amax(dim=1, keepdim=True)
+    dtype = torch.uint8 if C <= 256 else torch.long
+    shape = (1, C) + (1, ) * (logits.dim() - 2)
+    # reversed index, so that the max over the maximal classes is the lowest
+    reverse = torch.arange(C - 1, -1, -1, dtype=dtype).view(shape)
+    top = is_max.to(dtype).mul_(reverse).amax(dim=1)
+    return (C - 1) - top.long()
+
+
 def joint_centers(label_map: Tensor,
                   membership: Tensor) -> Tuple[Tensor, Tensor]:
     """Centre of mass of every joint region of a batch of label maps.
@@ -129,8 +119,10 @@ def joint_centers(label_map: Tensor,
     such as ``ignore_index`` (255), belong to no class.
 
     Vectorised over images and joints: two integer ``bincount`` over the
-    pixels give the per (image, class, row) and (image, class, column) pixel
-    counts, whose weighted sums are exact (integer) coordinate sums.
+    pixels give the per (image, row, class) and (image, column, class) pixel
+    counts, whose weighted sums are exact (integer) coordinate sums. Each
+    bin index is one broadcast add of the label to a small (image, row) or
+    (image, column) offset table.
 
     Args:
         label_map (Tensor): Label map of shape (N, H, W), integer dtype.
@@ -152,22 +144,21 @@ def joint_centers(label_map: Tensor,
     J, C = membership.shape
     device = label_map.device
     label = label_map.long()
-    valid = (label >= 0) & (label < C)
-    # (image, class) bin; invalid pixels go to one extra dump bin, dropped.
-    img = torch.arange(N, device=device).view(N, 1, 1)
-    bin_nc = img * C + label.clamp(0, C - 1)
-    rows = torch.arange(H, device=device).view(1, H, 1)
-    cols = torch.arange(W, device=device).view(1, 1, W)
-    dump_y, dump_x = N * C * H, N * C * W
-    idx_y = torch.where(valid, bin_nc * H + rows, dump_y)
-    idx_x = torch.where(valid, bin_nc * W + cols, dump_x)
-    hist_y = torch.bincount(idx_y.flatten(), minlength=dump_y + 1)[:dump_y]
-    hist_x = torch.bincount(idx_x.flatten(), minlength=dump_x + 1)[:dump_x]
-    hist_y = hist_y.view(N, C, H).double()
-    hist_x = hist_x.view(N, C, W).double()
-    count_c = hist_y.sum(-1)  # (N, C)
-    sum_y_c = hist_y @ torch.arange(H, device=device, dtype=torch.float64)
-    sum_x_c = hist_x @ torch.arange(W, device=device, dtype=torch.float64)
+    # K = C + 1 class slots: labels outside [0, C) go to slot C, dropped.
+    K = C + 1
+    label = torch.where((label >= 0) & (label < C), label, C)
+    img = torch.arange(N, device=device).view(N, 1)
+    rows = torch.arange(H, device=device)
+    cols = torch.arange(W, device=device)
+    offset_y = ((img * H + rows) * K).view(N, H, 1)
+    offset_x = ((img * W + cols) * K).view(N, 1, W)
+    hist_y = torch.bincount((offset_y + label).flatten(), minlength=N * H * K)
+    hist_x = torch.bincount((offset_x + label).flatten(), minlength=N * W * K)
+    hist_y = hist_y.view(N, H, K)[..., :C].double()  # (N, H, C)
+    hist_x = hist_x.view(N, W, K)[..., :C].double()  # (N, W, C)
+    count_c = hist_y.sum(1)  # (N, C)
+    sum_y_c = torch.einsum('nhc,h->nc', hist_y, rows.double())
+    sum_x_c = torch.einsum('nwc,w->nc', hist_x, cols.double())
     # Group classes into joints: (N, C) @ (C, J) -> (N, J), exact in float64.
     member = membership.to(device=device, dtype=torch.float64).t()
     count = count_c @ member
@@ -185,8 +176,8 @@ def heatmap_grid(size: Tuple[int, int],
                  ) -> Tuple[Tensor, Tensor]:
     """Label-map coordinates of the heatmap pixel centres.
 
-    Heatmap pixel ``u`` covers the label pixels ``[u * stride, (u + 1) * stride)``
-    and samples their centre, ``u * stride + (stride - 1) / 2``.
+    Heatmap pixel ``u`` covers the label pixels
+    ``[u * stride, (u + 1) * stride)`` and samples their centre, ``u * stride + (stride - 1) / 2``.
 
     Args:
         size (tuple[int, int]): Label-map size ``(H, W)``.

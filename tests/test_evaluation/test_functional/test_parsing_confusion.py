@@ -73,9 +73,11 @@ def test_confusion_matrix_matches_brute_force():
 
 def test_confusion_matrix_errors_name_the_field():
     with pytest.raises(ValueError, match=r'same shape.*pred \(2, 3\).*gt \(3, 2\)'):
-        confusion_matrix(torch.zeros(2, 3, dtype=torch.long), torch.zeros(3, 2, dtype=torch.long), 4)
+        confusion_matrix(torch.zeros(2, 3, dtype=torch.long), torch.zeros(3, 2, dtype=torch.long),
+                         4)
     with pytest.raises(ValueError, match=r'^gt has values outside \[0, 4\).*\[4, 9\]'):
-        confusion_matrix(torch.zeros(2, 3, dtype=torch.long), torch.tensor([[0, 9, 4], [4, 1, 255]]), 4)
+        confusion_matrix(torch.zeros(2, 3, dtype=torch.long),
+                         torch.tensor([[0, 9, 4], [4, 1, 255]]), 4)
     with pytest.raises(ValueError, match=r'^gt .*\[-1\]'):
         confusion_matrix(torch.zeros(1, 2, dtype=torch.long), torch.tensor([[-1, 0]]), 4)
     with pytest.raises(ValueError, match=r'^pred has values outside \[0, 4\).*\[-2, 5\]'):
@@ -90,7 +92,8 @@ def test_confusion_matrix_errors_name_the_field():
 
 
 def test_confusion_matrix_empty_and_all_ignored():
-    conf = confusion_matrix(torch.zeros(0, 3, dtype=torch.long), torch.zeros(0, 3, dtype=torch.long), 3)
+    empty = torch.zeros(0, 3, dtype=torch.long)
+    conf = confusion_matrix(empty, empty.clone(), 3)
     assert conf.tolist() == [[0] * 3] * 3
     conf = confusion_matrix(torch.tensor([[9, 9]]), torch.tensor([[255, 255]]), 3)
     assert int(conf.sum()) == 0
@@ -217,5 +220,6 @@ def test_person_size_bin_skips_background_and_ignore():
     assert person_size_bin(gt, background=7) == 'none'
     gt[0:10, 0:10] = 0
     assert person_size_bin(gt, background=7) == 'small'
+    assert person_size_bin(torch.zeros(3, 0, dtype=torch.long)) == 'none'
     with pytest.raises(ValueError, match=r'gt must be a \(H, W\)'):
         person_size_bin(torch.zeros(1, 4, 4, dtype=torch.long))

@@ -289,7 +289,8 @@ def test_two_process_gloo_equals_single_process(tmp_path):
     expected = evaluator.evaluate(len(samples))
     assert {'mIoU_occlusion', 'mIoU_back_view', 'mIoU_small', 'LR_confusion'} <= set(expected)
 
-    mp.spawn(_dist_worker, args=(2, _free_port(), samples, meta, str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_dist_worker, args=(2, _free_port(), samples, meta, str(tmp_path)), nprocs=2,
+             join=True)
     for rank in range(2):  # rank 0 computes, then broadcasts to every rank
         with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:
             assert pickle.load(f) == expected

@@ -8,8 +8,12 @@ from mmseg.structures import SegDataSample
 
 from hp_mm.models.losses import (StructureSensitiveLoss,
                                  structure_sensitive_loss)
-from hp_mm.models.utils import LIP_JOINT_GROUPS
+from hp_mm.datasets import LIPDataset
+from hp_mm.models.utils import (joint_loss_from_labels,
+                                resolve_joint_groups)
 from hp_mm.registry import MODELS
+
+LIP_JOINT_GROUPS = LIPDataset.METAINFO['joint_groups']
 
 LIP_CLASSES = ('Background', 'Hat', 'Hair', 'Glove', 'Sunglasses',
                'UpperClothes', 'Dress', 'Coat', 'Socks', 'Pants', 'Jumpsuits',
@@ -169,8 +173,6 @@ def test_gradcheck_module_and_no_gradient_through_joints():
     loss_fn(logits, label).backward()
     grad = logits.grad.clone()
     logits.grad = None
-    from hp_mm.models.utils import joint_loss_from_labels
-    from hp_mm.models.utils import resolve_joint_groups
     ignored = label == 255
     w = joint_loss_from_labels(
         logits.detach().argmax(1).masked_fill(ignored, -1),

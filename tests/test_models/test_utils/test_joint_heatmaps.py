@@ -3,12 +3,15 @@ import math
 import pytest
 import torch
 
+from hp_mm.datasets import ATRDataset, LIPDataset, PascalPersonPartDataset
 from hp_mm.models.utils.joint_heatmaps import (
-    ATR_JOINT_GROUPS, LIP_JOINT_GROUPS, PASCAL_PERSON_PART_JOINT_GROUPS,
-    gaussian_energy, heatmap_grid, joint_centers, joint_heatmaps, joint_loss,
-    joint_loss_from_labels, resolve_joint_groups)
+    channel_argmax, gaussian_energy, heatmap_grid, joint_centers,
+    joint_heatmaps, joint_loss, joint_loss_from_labels, resolve_joint_groups)
 
-# mmseg's LIPDataset.METAINFO['classes'] (copied so this test needs only torch)
+LIP_JOINT_GROUPS = LIPDataset.METAINFO['joint_groups']
+ATR_JOINT_GROUPS = ATRDataset.METAINFO['joint_groups']
+PASCAL_PERSON_PART_JOINT_GROUPS = PascalPersonPartDataset.METAINFO['joint_groups']
+# mmseg's LIPDataset.METAINFO['classes']
 LIP_CLASSES = ('Background', 'Hat', 'Hair', 'Glove', 'Sunglasses',
                'UpperClothes', 'Dress', 'Coat', 'Socks', 'Pants', 'Jumpsuits',
                'Scarf', 'Skirt', 'Face', 'Left-arm', 'Right-arm', 'Left-leg',
@@ -208,3 +211,12 @@ def test_bad_arguments():
                        sigma=0.0)
     with pytest.raises(ValueError):
         joint_loss(torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 4, 5))
+
+
+def test_channel_argmax_matches_argmax_with_ties():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randint(0, 3, (2, 5, 6, 7), generator=g).float()  # ties
+    assert torch.equal(channel_argmax(logits), logits.argmax(1))
+    logits = torch.randn(2, 300, 3, 4, generator=g)  # > 255 classes
+    assert torch.equal(channel_argmax(logits), logits.argmax(1))
+    assert channel_argmax(logits).dtype == torch.long
