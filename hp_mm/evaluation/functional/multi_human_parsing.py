@@ -295,11 +295,14 @@ def accumulate_image(persons: Sequence[dict],
     """Small per-image record of the multi-person parsing metrics.
 
     See the module docstring for the definitions and the record format. Work
-    is one pass over the image plus passes over each person's foreground
-    pixels: per-person x per-gt-person part IoUs come from four ``bincount``
-    calls over the predicted foreground pixels (the background class is
-    derived from totals), region IoUs from one ``bincount`` over the painted
-    pixels, the confusion matrix from one ``bincount``.
+    is a few vectorised passes over the image (a ``g * (C + 1) + k`` index map
+    and its ``bincount``, the painted map) plus passes over the predicted
+    foreground pixels: the (kept person x gt person x class) IoUs come from
+    four ``bincount`` calls over those pixels (the background class is derived
+    from totals), the region IoUs from one ``bincount`` over the painted
+    pixels, and the confusion matrix from one ``bincount`` over the painted
+    pixels (unpainted pixels are predicted 0). Python loops run over persons
+    only, never over pixels.
 
     Args:
         persons (Sequence[dict]): The predicted persons of the image.
