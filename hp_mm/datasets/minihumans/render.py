@@ -421,16 +421,17 @@ class PersonDrawer:
                                     period=1, width=1, angle=0), 1.0))
         if a.scarf is not None:
             nb = self.j('neck_base')
-            ring = ellipse_points(nb[0], nb[1], 0.058 * self.s,
-                                  0.026 * self.s, self.sk.pose.lean, 20)
+            ring = ellipse_points(nb[0], nb[1] - 0.004 * self.s,
+                                  0.066 * self.s, 0.033 * self.s,
+                                  self.sk.pose.lean, 20)
             prims.append(_Prim(ring, L.SCARF, L.SEG_TORSO, a.scarf, 1.0))
-            if self.front:
-                off = 0.022 * (1 if a.extras.get('scarf_side', 1) > 0 else -1)
-                tail = self.body_poly([(off - 0.016, 0.175),
-                                       (off + 0.016, 0.175),
-                                       (off + 0.018, 0.32),
-                                       (off - 0.018, 0.32)])
-                prims.append(_Prim(tail, L.SCARF, L.SEG_TORSO, a.scarf, 0.92))
+            off = 0.024 * (1 if a.extras.get('scarf_side', 1) > 0 else -1)
+            if not self.front:
+                off = -off
+            end = 0.36 if self.front else 0.3
+            tail = self.body_poly([(off - 0.02, 0.18), (off + 0.02, 0.18),
+                                   (off + 0.023, end), (off - 0.023, end)])
+            prims.append(_Prim(tail, L.SCARF, L.SEG_TORSO, a.scarf, 0.92))
         return prims
 
     def _line(self, p1, p2, width, colour, only):
@@ -460,6 +461,13 @@ class PersonDrawer:
             for code in (L.JUMP_TOP, L.JUMP_BOTTOM):
                 out.append(self._line((0.0, 0.17), (0.0, 0.56), 0.006, c,
                                       code))
+        if a.top in ('jumpsuit', 'dress'):  # waist seam / tie
+            tex = a.jumpsuit if a.top == 'jumpsuit' else a.dress
+            code = L.JUMP_TOP if a.top == 'jumpsuit' else L.DRESS
+            dark = (tex['c1'] * 0.6).astype(np.uint8)
+            hw = self.sk.shape.waist * 1.3
+            out.append(self._line((hw, 0.425), (-hw, 0.425), 0.012, dark,
+                                  code))
         return out
 
     def head(self):

@@ -241,7 +241,7 @@ def _scene_people(rng, n, h, w, fmt):
     horizon = h * rng.uniform(0.15, 0.45)
     people = []
     for _ in range(n):
-        t = rng.uniform(0.0, 1.0) ** 1.3  # 0 near, 1 far
+        t = rng.uniform(0.0, 0.85) ** 1.3  # 0 near, 1 far
         feet = horizon + (h * 1.25 - horizon) * (1 - t) + 10
         height = (feet - horizon) * rng.uniform(1.0, 1.35)
         height = max(height, 40.0)
@@ -271,7 +271,8 @@ def scene_sample(rng, fmt='cihp', num_persons=None, min_persons=1,
         max_size (int | None): Cap of the longer image side.
         occlusion_prob (float): Probability of an occluding object.
         min_pixels (int): People left with fewer visible pixels are
-            removed from the scene (it is redrawn without them).
+            removed from the scene (it is redrawn without them), or moved
+            when fewer than ``min_persons`` would remain.
 
     Returns:
         Sample: Image (H, W, 3), maps (H, W) with ``human`` in 1..N
@@ -288,13 +289,19 @@ def scene_sample(rng, fmt='cihp', num_persons=None, min_persons=1,
     bg_seed, occ_seed, fin_seed = _seed(rng), _seed(rng), _seed(rng)
     occ = rng.random() < occlusion_prob
     keep = list(range(n))
-    for _ in range(n):
-        sample, hidden_ids = _draw_scene(people, keep, h, w, f, fmt, bg_seed,
-                                         occ and len(keep) > 0, occ_seed,
-                                         fin_seed, min_pixels)
-        if not hidden_ids or len(keep) <= min_persons:
+    tries = 8
+    for attempt in range(tries):
+        last = attempt == tries - 1
+        sample, hidden = _draw_scene(people, keep, h, w, f, fmt, bg_seed, occ,
+                                     occ_seed, fin_seed,
+                                     0 if last else min_pixels)
+        if not hidden:
             return sample
-        keep = [k for k in keep if k not in hidden_ids]
+        if len(keep) - len(hidden) >= min_persons:
+            keep = [k for k in keep if k not in hidden]
+        else:  # too few people left: move the hidden ones elsewhere
+            for k in hidden:
+                people[k]['x'] = (people[k]['x'] + 0.37 * w) % w
     return sample
 
 
@@ -377,10 +384,10 @@ def reid_sample(rng, identity, camera, h=128, w=64, occlusion_prob=0.12,
         back_prob=0.4, max_yaw=70.0,
         pose_kind='walk' if rng.random() < 0.6 else 'stand')
     u = rng.uniform
-    scale = h * u(0.82, 1.0)
+    scale = h * u(0.8, 0.95)
     x_lo, x_hi, _ = _extent(shape, pose)
     cx = w / 2 + u(-0.1, 0.1) * w
-    top = u(-0.08, 0.1) * h
+    top = u(-0.05, 0.08) * h
     if junk:
         cx = w / 2 + rng.choice([-1, 1]) * u(0.45, 0.75) * w
         top = u(-0.3, 0.5) * h
