@@ -3,9 +3,13 @@ import mmseg.datasets  # noqa: F401  (parent registry content; see hp_mm/registr
 from .human_parsing_base import CHALLENGE_ATTRIBUTES, HumanParsingDatasetMixin
 from .human_parsing_datasets import (ATRDataset, CIHPDataset, LIPDataset,
                                      PascalPersonPartDataset)
+from .multi_human_parsing_datasets import (BaseMultiHumanParsingDataset,
+                                           CIHPInstanceDataset, MHPv2InstanceDataset,
+                                           PascalPersonPartInstanceDataset)
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'CHALLENGE_ATTRIBUTES', 'HumanParsingDatasetMixin', 'LIPDataset', 'CIHPDataset',
-    'ATRDataset', 'PascalPersonPartDataset'
+    'ATRDataset', 'PascalPersonPartDataset', 'BaseMultiHumanParsingDataset',
+    'CIHPInstanceDataset', 'MHPv2InstanceDataset', 'PascalPersonPartInstanceDataset'
 ]

@@ -1,4 +1,12 @@
 from .flip import ParsingRandomFlip
+from .formatting import PackMultiPersonParsingInputs
 from .loading import LoadParsingAnnotations, LoadParsingImageFromFile
+from .top_down import (LoadMultiPersonAnnotations, LoadPersonParsingAnnotation,
+                       PersonAffine, PersonBBoxCenterScale, PersonRandomFlip,
+                       PersonRandomScaleRotate)
 
-__all__ = ['ParsingRandomFlip', 'LoadParsingAnnotations', 'LoadParsingImageFromFile']
+__all__ = [
+    'ParsingRandomFlip', 'LoadParsingAnnotations', 'LoadParsingImageFromFile',
+    'LoadPersonParsingAnnotation', 'LoadMultiPersonAnnotations', 'PersonBBoxCenterScale',
+    'PersonRandomFlip', 'PersonRandomScaleRotate', 'PersonAffine', 'PackMultiPersonParsingInputs'
+]
