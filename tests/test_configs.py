@@ -37,4 +37,6 @@ def test_config_builds(path):
     num_classes = model.decode_head.num_classes
     dataset_cls = DATASETS.get(cfg.train_dataloader.dataset.type)
     assert len(dataset_cls.METAINFO['classes']) == num_classes
-    assert cfg.val_evaluator.type == 'HumanParsingMetric'
+    multi_person = cfg.train_dataloader.dataset.get('data_mode') is not None
+    expected = 'MultiHumanParsingMetric' if multi_person else 'HumanParsingMetric'
+    assert cfg.val_evaluator.type == expected

@@ -1,0 +1,11 @@
+# QANet, HRNet-W48 (mmseg's HRNet) + semantic FPN, LIP single-person (paper: HRNet-W48 on LIP only).
+# LIP in QANet's CIHP-style re-pack (unverified beyond ../shared/DATASETS.md):
+#   data/LIP/{Training,Validation}/{Images,Category_ids,Human_ids}/ + annotations/LIP_{train,val}.json
+# One person per image; the single-person mIoU is the mIoU of MultiHumanParsingMetric.
+_base_ = ['./qanet_hrnet-w48_cihp.py']
+data_root = 'data/LIP'
+train_dataloader = dict(
+    dataset=dict(data_root=data_root, ann_file='annotations/LIP_train.json'))
+val_dataloader = dict(
+    dataset=dict(data_root=data_root, ann_file='annotations/LIP_val.json'))
+test_dataloader = val_dataloader

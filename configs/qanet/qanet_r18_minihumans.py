@@ -1,0 +1,26 @@
+# QANet on CPU: ResNet-18 (scratch) + narrow semantic FPN on 128x96 person crops of MiniHumans
+# (CIHP layout). Generate the data first:
+#   python tools/dataset_converters/generate_minihumans.py cihp data/minihumans/CIHP \
+#       --num-train 600 --num-val 100 --workers 2 --max-size 256
+#   python tools/train.py configs/qanet/qanet_r18_minihumans.py
+_base_ = [
+    '../_base_/models/qanet_r18_fpn.py', '../_base_/datasets/minihumans_cihp_instance.py',
+    '../_base_/default_runtime.py'
+]
+max_iters = 2000
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3))
+param_scheduler = [
+    dict(type='MultiStepLR', milestones=[1300, 1700], gamma=0.1, begin=0, end=max_iters,
+         by_epoch=False)
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
+randomness = dict(seed=0)
