@@ -29,3 +29,25 @@ def run_tool(args, cwd=ROOT, env=None, timeout=600):
         raise AssertionError(f'{args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n'
                              f'{proc.stderr[-6000:]}')
     return proc
+
+
+def _spawn_ranks(fn, args=(), nprocs=2, timeout=240):
+    """``torch.multiprocessing.spawn`` with a deadline: a rank that hangs (seen once in a loaded full run)
+    fails the test after ``timeout`` seconds instead of stalling the whole suite."""
+    import time
+
+    import torch.multiprocessing as mp
+    ctx = mp.start_processes(fn, args=args, nprocs=nprocs, join=False, start_method='spawn')
+    deadline = time.monotonic() + timeout
+    while not ctx.join(timeout=5):
+        if time.monotonic() > deadline:
+            for p in ctx.processes:
+                if p.is_alive():
+                    p.terminate()
+            pytest.fail(f'{nprocs} ranks of {fn.__name__} did not finish in {timeout} s')
+
+
+@pytest.fixture
+def spawn_ranks():
+    """Run ``fn(rank, *args)`` on ``nprocs`` processes; fail (not hang) past the deadline."""
+    return _spawn_ranks

@@ -1,13 +1,19 @@
-# CPU quick-start config: MiniHumans (LIP format), ResNet-18 semantic FPN from scratch,
-# 160x160 crops, 1 process x 8 images, AdamW 2e-3 poly, 1000 iterations (~8 min on 2 cores).
+# CPU quick-start config: MiniHumans (LIP format), half-width ResNet-18 (32 base channels, from
+# scratch) -> FPN -> FPNHead, 160x160 crops, 1 process x 8 images, AdamW 2e-3 poly, 2500 iterations
+# (~0.21 s each on 2 cores), OHEM on the pixels below 0.7 confidence (at least 8k per image).
+# A narrower net for more steps beat the full-width one in the same ~9 min (README.md).
 # python tools/train.py configs/lip/fpn_r18_minihumans.py
 _base_ = [
     '../_base_/models/fpn_r18.py', '../_base_/datasets/minihumans_lip.py',
     '../_base_/default_runtime.py'
 ]
 crop_size = (160, 160)
-model = dict(data_preprocessor=dict(size=crop_size))
-max_iters = 1000
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(stem_channels=32, base_channels=32),
+    neck=dict(in_channels=[32, 64, 128, 256]),
+    decode_head=dict(sampler=dict(type='OHEMPixelSampler', thresh=0.7, min_kept=8000)))
+max_iters = 2500
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
 param_scheduler = [
@@ -20,7 +26,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=250, max_keep_ckpts=4),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)

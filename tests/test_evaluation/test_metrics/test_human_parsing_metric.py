@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger
 from mmengine.structures import PixelData
@@ -278,7 +277,7 @@ def _free_port():
 
 
 @pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()), reason='needs gloo')
-def test_two_process_gloo_equals_single_process(tmp_path):
+def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
     classes = tuple(f'c{i}' for i in range(8))
     meta = dict(classes=classes, flip_pairs=((1, 2), (3, 4)))
     samples = _random_samples(7, 8, seed=2)  # 7 samples: rank 1 gets one padding sample
@@ -289,8 +288,7 @@ def test_two_process_gloo_equals_single_process(tmp_path):
     expected = evaluator.evaluate(len(samples))
     assert {'mIoU_occlusion', 'mIoU_back_view', 'mIoU_small', 'LR_confusion'} <= set(expected)
 
-    mp.spawn(_dist_worker, args=(2, _free_port(), samples, meta, str(tmp_path)), nprocs=2,
-             join=True)
+    spawn_ranks(_dist_worker, args=(2, _free_port(), samples, meta, str(tmp_path)))
     for rank in range(2):  # rank 0 computes, then broadcasts to every rank
         with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:
             assert pickle.load(f) == expected
