@@ -1,3 +1,4 @@
 from .human_parsing_metric import LIP_ATTRIBUTES, HumanParsingMetric
+from .multi_human_parsing_metric import MultiHumanParsingMetric
 
-__all__ = ['HumanParsingMetric', 'LIP_ATTRIBUTES']
+__all__ = ['HumanParsingMetric', 'LIP_ATTRIBUTES', 'MultiHumanParsingMetric']
