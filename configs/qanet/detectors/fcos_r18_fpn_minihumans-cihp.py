@@ -8,11 +8,11 @@
 #       --num-train 600 --num-val 100 --workers 2
 #   nice -n 19 python tools/train.py configs/qanet/detectors/fcos_r18_fpn_minihumans-cihp.py
 # Boxes of the val images for the parser (mmdet CocoMetric format_only ->
-# work_dirs/fcos_r18_fpn_minihumans-cihp/CIHP_val.bbox.json):
+# work_dirs/fcos_r18_fpn_minihumans-cihp/cihp_val.bbox.json):
 #   python tools/test.py configs/qanet/detectors/fcos_r18_fpn_minihumans-cihp.py \
 #       work_dirs/fcos_r18_fpn_minihumans-cihp/epoch_24.pth --cfg-options \
 #       test_evaluator.format_only=True \
-#       test_evaluator.outfile_prefix=work_dirs/fcos_r18_fpn_minihumans-cihp/CIHP_val
+#       test_evaluator.outfile_prefix=work_dirs/fcos_r18_fpn_minihumans-cihp/cihp_val
 _base_ = 'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py'
 
 data_root = 'data/minihumans/CIHP/instance-level_human_parsing/'

@@ -10,10 +10,10 @@
 #   data/CIHP/instance-level_human_parsing/annotations/CIHP_{train,val}.json
 # Train (8 GPUs x 2 images, mmdet's 1x schedule):
 #   bash tools/dist_train.sh configs/qanet/detectors/fcos_r50_fpn_cihp.py 8
-# Person boxes of CIHP val for the parser (writes work_dirs/fcos_r50_fpn_cihp/CIHP_val.bbox.json):
+# Person boxes of CIHP val for the parser (writes work_dirs/fcos_r50_fpn_cihp/cihp_val.bbox.json):
 #   python tools/test.py configs/qanet/detectors/fcos_r50_fpn_cihp.py CKPT \
 #       --cfg-options test_evaluator.format_only=True \
-#       test_evaluator.outfile_prefix=work_dirs/fcos_r50_fpn_cihp/CIHP_val
+#       test_evaluator.outfile_prefix=work_dirs/fcos_r50_fpn_cihp/cihp_val
 _base_ = 'mmdet::fcos/fcos_r50-caffe_fpn_gn-head-center-normbbox-centeronreg-giou_1x_coco.py'
 
 data_root = 'data/CIHP/instance-level_human_parsing/'
