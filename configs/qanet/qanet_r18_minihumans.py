@@ -1,4 +1,4 @@
-# QANet on CPU: ResNet-18 (scratch) + narrow semantic FPN on 128x96 person crops of MiniHumans
+# QANet on CPU: half-width ResNet-18 (32 base channels, scratch) + narrow semantic FPN on 128x96 person crops of MiniHumans
 # (CIHP layout). Generate the data first:
 #   python tools/dataset_converters/generate_minihumans.py cihp data/minihumans/CIHP \
 #       --num-train 600 --num-val 100 --workers 2 --max-size 256
@@ -7,10 +7,13 @@ _base_ = [
     '../_base_/models/qanet_r18_fpn.py', '../_base_/datasets/minihumans_cihp_instance.py',
     '../_base_/default_runtime.py'
 ]
-max_iters = 2000
+max_iters = 4000
+model = dict(
+    backbone=dict(stem_channels=32, base_channels=32),
+    neck=dict(in_channels=[32, 64, 128, 256]))
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
-    dict(type='MultiStepLR', milestones=[1300, 1700], gamma=0.1, begin=0, end=max_iters,
+    dict(type='MultiStepLR', milestones=[2600, 3400], gamma=0.1, begin=0, end=max_iters,
          by_epoch=False)
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
