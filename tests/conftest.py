@@ -31,6 +31,14 @@ def run_tool(args, cwd=ROOT, env=None, timeout=600):
     return proc
 
 
+def free_port():
+    """A TCP port free on 127.0.0.1 now (for gloo ``init_method`` / ``PORT``)."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
 def _spawn_ranks(fn, args=(), nprocs=2, timeout=240):
     """``torch.multiprocessing.spawn`` with a deadline: a rank that hangs (seen once in a loaded full run)
     fails the test after ``timeout`` seconds instead of stalling the whole suite."""

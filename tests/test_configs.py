@@ -4,6 +4,7 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 
 import hp_mm  # noqa: F401
@@ -14,26 +15,13 @@ CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))
                  if '_base_' not in p)
 
 
-def _no_syncbn(cfg):
-    if isinstance(cfg, dict):
-        for k, v in cfg.items():
-            if k == 'norm_cfg' and isinstance(v, dict) and v.get('type') == 'SyncBN':
-                v['type'] = 'BN'
-            else:
-                _no_syncbn(v)
-    elif isinstance(cfg, list):
-        for v in cfg:
-            _no_syncbn(v)
-
-
 @pytest.mark.parametrize('path', CONFIGS, ids=[osp.relpath(p, ROOT) for p in CONFIGS])
 def test_config_builds(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'hp_mm'
     init_default_scope('hp_mm')
     cfg.model.pretrained = None
-    _no_syncbn(cfg.model)
-    model = MODELS.build(cfg.model)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))  # SyncBN needs a process group
     num_classes = model.decode_head.num_classes
     dataset_cls = DATASETS.get(cfg.train_dataloader.dataset.type)
     assert len(dataset_cls.METAINFO['classes']) == num_classes

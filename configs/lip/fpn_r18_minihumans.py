@@ -5,7 +5,7 @@
 # python tools/train.py configs/lip/fpn_r18_minihumans.py
 _base_ = [
     '../_base_/models/fpn_r18.py', '../_base_/datasets/minihumans_lip.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_80k.py'
 ]
 crop_size = (160, 160)
 model = dict(
@@ -14,20 +14,13 @@ model = dict(
     neck=dict(in_channels=[32, 64, 128, 256]),
     decode_head=dict(sampler=dict(type='OHEMPixelSampler', thresh=0.7, min_kept=8000)))
 max_iters = 2500
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
+optimizer = dict(_delete_=True, type='AdamW', lr=2e-3, weight_decay=1e-4)
+optim_wrapper = dict(optimizer=optimizer)
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0, end=max_iters, by_epoch=False),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+# validate once, at the end; a checkpoint every 500 iterations (resume), the last two kept
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=2))
 randomness = dict(seed=0)
 env_cfg = dict(cudnn_benchmark=False)

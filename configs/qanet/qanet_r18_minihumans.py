@@ -11,25 +11,19 @@
 #   python tools/train.py configs/qanet/qanet_r18_minihumans.py
 _base_ = [
     '../_base_/models/qanet_r18_fpn.py', '../_base_/datasets/minihumans_cihp_instance.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_80k.py'
 ]
 model = dict(
     backbone=dict(stem_channels=32, base_channels=32),
     neck=dict(in_channels=[32, 64, 128, 256]))
 max_iters = 4000
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3))
+optimizer = dict(_delete_=True, type='Adam', lr=2e-3)
+optim_wrapper = dict(optimizer=optimizer)
 param_scheduler = [
     dict(type='MultiStepLR', milestones=[2600, 3400], gamma=0.1, begin=0, end=max_iters,
          by_epoch=False)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+# validate once, at the end; a checkpoint every 500 iterations (resume), the last two kept
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=2))
 randomness = dict(seed=0)

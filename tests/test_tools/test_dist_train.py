@@ -2,24 +2,17 @@
 import glob
 import os
 import os.path as osp
-import socket
 import subprocess
 
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, free_port
 from test_train_resume import CONFIG, _options
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def test_dist_train_two_processes(lip_root, tmp_path):
     work_dir = str(tmp_path / 'dist')
-    env = dict(os.environ, PORT=str(_free_port()), OMP_NUM_THREADS='1')
+    env = dict(os.environ, PORT=str(free_port()), OMP_NUM_THREADS='1')
     proc = subprocess.run(
         ['bash', 'tools/dist_train.sh', CONFIG, '2'] + _options(lip_root, work_dir, max_iters=3),
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

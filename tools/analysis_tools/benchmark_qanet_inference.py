@@ -19,6 +19,7 @@ import time
 
 import torch
 from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 from mmseg.structures import SegDataSample
@@ -40,18 +41,6 @@ def parse_args():
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads')
     return parser.parse_args()
-
-
-def _no_syncbn(cfg):
-    if isinstance(cfg, dict):
-        for k, v in cfg.items():
-            if k == 'norm_cfg' and isinstance(v, dict) and v.get('type') == 'SyncBN':
-                v['type'] = 'BN'
-            else:
-                _no_syncbn(v)
-    elif isinstance(cfg, list):
-        for v in cfg:
-            _no_syncbn(v)
 
 
 def make_batch(num_images, persons, height, width, seed=0):
@@ -85,9 +74,8 @@ def main():
     for path in args.configs:
         cfg = Config.fromfile(path)
         cfg.model.pretrained = None
-        _no_syncbn(cfg.model)
         cfg.model.test_cfg.update(input_size=tuple(args.crop), flip=not args.no_flip)
-        model = MODELS.build(cfg.model).to(device).eval()
+        model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(device).eval()
         params = sum(p.numel() for p in model.parameters()) / 1e6
         times, cpu_times = [], []
         with torch.no_grad():

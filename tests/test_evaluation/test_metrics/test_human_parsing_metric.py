@@ -2,7 +2,6 @@
 import os
 import pickle
 import re
-import socket
 import uuid
 
 import numpy as np
@@ -18,6 +17,7 @@ from mmseg.structures import SegDataSample
 from hp_mm.evaluation import HumanParsingMetric
 from hp_mm.evaluation.functional import parsing_scores
 from hp_mm.registry import METRICS
+from conftest import free_port
 
 CLASSES = ('Background', 'Left-arm', 'Right-arm')
 META = dict(classes=CLASSES, flip_pairs=((1, 2), ))
@@ -270,12 +270,6 @@ def _dist_worker(rank, world_size, port, samples, meta, out_dir):
         dist.destroy_process_group()
 
 
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()), reason='needs gloo')
 def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
     classes = tuple(f'c{i}' for i in range(8))
@@ -288,7 +282,7 @@ def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
     expected = evaluator.evaluate(len(samples))
     assert {'mIoU_occlusion', 'mIoU_back_view', 'mIoU_small', 'LR_confusion'} <= set(expected)
 
-    spawn_ranks(_dist_worker, args=(2, _free_port(), samples, meta, str(tmp_path)))
+    spawn_ranks(_dist_worker, args=(2, free_port(), samples, meta, str(tmp_path)))
     for rank in range(2):  # rank 0 computes, then broadcasts to every rank
         with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:
             assert pickle.load(f) == expected

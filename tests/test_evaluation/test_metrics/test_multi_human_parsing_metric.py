@@ -16,7 +16,6 @@ import math
 import os
 import pickle
 import re
-import socket
 import uuid
 
 import numpy as np
@@ -32,6 +31,7 @@ from hp_mm.evaluation import MultiHumanParsingMetric
 from hp_mm.evaluation.functional import eval_multi_human_parsing
 from hp_mm.models.utils import quality_score
 from hp_mm.registry import METRICS
+from conftest import free_port
 
 C = 4
 CLASSES = ('Background', 'Head', 'Left-arm', 'Right-arm')
@@ -365,12 +365,6 @@ def _dist_worker(rank, world_size, port, samples, out_dir):
         dist.destroy_process_group()
 
 
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()), reason='needs gloo')
 def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
     samples = random_samples(7, seed=3)  # 7 images: rank 1 gets one padding image
@@ -381,7 +375,7 @@ def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
     assert len(expected) == 16 and not any(np.isnan(v) for v in expected.values())
     assert expected['parsing/AP_p'] != expected['parsing/box/AP_p']  # the variants differ
     # shards evaluated out of order must not change anything but score ties: same numbers
-    spawn_ranks(_dist_worker, args=(2, _free_port(), samples, str(tmp_path)))
+    spawn_ranks(_dist_worker, args=(2, free_port(), samples, str(tmp_path)))
     for rank in range(2):  # rank 0 computes, then broadcasts to every rank
         with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:
             assert pickle.load(f) == expected

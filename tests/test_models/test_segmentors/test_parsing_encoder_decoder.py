@@ -16,7 +16,7 @@ def test_flip_label_permutation_is_an_involution():
         flip_label_permutation(5, [(3, 7)])
 
 
-def _tiny_parser(flip):
+def _tiny_parser(flip, **kwargs):
     init_default_scope('hp_mm')
     return MODELS.build(dict(
         type='ParsingEncoderDecoder',
@@ -27,7 +27,7 @@ def _tiny_parser(flip):
                          num_classes=6, in_index=0, dropout_ratio=0.0,
                          loss_decode=dict(type='CrossEntropyLoss')),
         flip_pairs=[(2, 3), (4, 5)],
-        test_cfg=ConfigDict(mode='whole', flip=flip))).eval()
+        test_cfg=ConfigDict(mode='whole', flip=flip), **kwargs)).eval()
 
 
 def test_flip_test_is_mean_of_pass_and_swapped_mirror_pass():
@@ -56,3 +56,21 @@ def test_sample_flip_pairs_take_precedence_and_missing_pairs_error():
                                                          ori_shape=(16, 16))])
     model.set_dataset_meta(dict(flip_pairs=((4, 5), )))
     assert model.flip_pairs == [(4, 5)]
+
+
+def test_channels_last_is_the_same_model():
+    torch.manual_seed(0)
+    plain = _tiny_parser(flip=True)
+    fast = _tiny_parser(flip=True, channels_last=True)
+    fast.init_weights()  # the runner re-initialises after building
+    conv = fast.backbone.conv1.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    fast.load_state_dict(plain.state_dict())  # copies into the NHWC tensors
+    assert fast.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(2, 3, 32, 24)
+    metas = [dict(img_shape=(32, 24), ori_shape=(32, 24), pad_shape=(32, 24))] * 2
+    with torch.no_grad():
+        feats = fast.extract_feat(x)
+        torch.testing.assert_close(fast.inference(x, metas), plain.inference(x, metas),
+                                   atol=1e-5, rtol=1e-4)
+    assert feats[0].is_contiguous(memory_format=torch.channels_last)
