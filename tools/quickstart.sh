@@ -15,7 +15,7 @@ t_install=$(date +%s)
 
 echo "== [1/4] generating MiniHumans (LIP format) into $DATA_ROOT"
 "$PY" tools/dataset_converters/generate_minihumans.py lip "$DATA_ROOT" \
-    --num-train "${NUM_TRAIN:-2000}" --num-val "${NUM_VAL:-100}" --seed 0 --workers 2 --max-size 256
+    --num-train "${NUM_TRAIN:-4000}" --num-val "${NUM_VAL:-100}" --seed 0 --workers 2 --max-size 256
 
 echo "== [2/4] training $CONFIG"
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" \

@@ -36,6 +36,8 @@ def parse_args():
     parser.add_argument('--image-size', type=int, nargs=2, default=(480, 640), metavar=('H', 'W'))
     parser.add_argument('--crop', type=int, nargs=2, default=(384, 512), metavar=('W', 'H'))
     parser.add_argument('--no-flip', action='store_true')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='NHWC weights and inputs (model.channels_last)')
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--device', default='cpu')
@@ -70,11 +72,12 @@ def main():
     num_persons = args.images * args.persons
     print(f'{args.images} images {h}x{w}, {args.persons} persons each, crop (W, H) = '
           f'{tuple(args.crop)}, flip={not args.no_flip}, device={device}, '
-          f'threads={torch.get_num_threads()}')
+          f'threads={torch.get_num_threads()}, channels_last={args.channels_last}')
     for path in args.configs:
         cfg = Config.fromfile(path)
         cfg.model.pretrained = None
         cfg.model.test_cfg.update(input_size=tuple(args.crop), flip=not args.no_flip)
+        cfg.model.channels_last = args.channels_last
         model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(device).eval()
         params = sum(p.numel() for p in model.parameters()) / 1e6
         times, cpu_times = [], []

@@ -1,5 +1,5 @@
 # MiniHumans in the LIP layout (generate it first):
-#   python tools/dataset_converters/generate_minihumans.py lip data/minihumans/LIP --num-train 2000 --num-val 100
+#   python tools/dataset_converters/generate_minihumans.py lip data/minihumans/LIP --num-train 4000 --num-val 100
 # Same reader (LIPDataset) and layout as the real LIP, small images for CPU training.
 _base_ = ['./lip.py']
 data_root = 'data/minihumans/LIP'
