@@ -36,6 +36,8 @@ def parse_args():
     parser.add_argument('--iters', type=int, default=30)
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='NHWC logits, as a model with channels_last=True gives')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch.set_num_threads (default: torch default)')
     return parser.parse_args()
@@ -68,7 +70,10 @@ def main():
     num_classes = len(LIP_CLASSES)
     g = torch.Generator().manual_seed(0)
     shape = (args.batch, num_classes, args.size, args.size)
-    logits = torch.randn(shape, generator=g).to(device).requires_grad_(True)
+    logits = torch.randn(shape, generator=g).to(device)
+    if args.channels_last:
+        logits = logits.contiguous(memory_format=torch.channels_last)
+    logits.requires_grad_(True)
     label = torch.randint(0, num_classes, (args.batch, args.size, args.size),
                           generator=g)
     label[:, :4] = 255
@@ -99,7 +104,8 @@ def main():
     full, full_min = time_ms(run_ssl, args.iters, args.warmup, device)
     joint, joint_min = time_ms(run_joint, args.iters, args.warmup, device)
     print(f'logits {tuple(shape)} on {device} '
-          f'(threads={torch.get_num_threads()}), sigma={args.sigma}, '
+          f'(threads={torch.get_num_threads()}, channels_last={args.channels_last}), '
+          f'sigma={args.sigma}, '
           f'heatmap_stride={args.stride}; median (min) of {args.iters} calls')
     print(f'cross-entropy fwd+bwd : {ce:8.2f} ms ({ce_min:.2f})')
     print(f'SSL loss fwd+bwd      : {full:8.2f} ms ({full_min:.2f})  '
