@@ -1,6 +1,6 @@
 # MiniHumans in the CIHP layout (generate it first):
 #   python tools/dataset_converters/generate_minihumans.py cihp data/minihumans/CIHP \
-#       --num-train 600 --num-val 100
+#       --num-train 1200 --num-val 100
 # Same reader (CIHPInstanceDataset, QANet's json) and pipelines as the real CIHP, with small crops
 # (96 x 128, W x H, still 3:4) for CPU training.
 _base_ = ['./cihp_instance.py']
