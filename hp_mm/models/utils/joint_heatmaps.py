@@ -88,8 +88,9 @@ def channel_argmax(logits: Tensor) -> Tensor:
     On CPU, torch 2.x's ``argmax`` over a non-innermost dimension is about
     10x slower than ``amax``; there the first maximal index is found with
     ``amax``, a comparison and an ``amax`` over reversed class indices (same
-    result for finite scores, ties go to the lowest class). Other devices use
-    ``argmax``.
+    result for finite scores, ties go to the lowest class). NHWC logits
+    (``channels_last``) take ``max`` over the innermost class dimension
+    instead; other devices use ``argmax``.
 
     Args:
         logits (Tensor): Scores of shape (N, C, H, W).
@@ -99,6 +100,10 @@ def channel_argmax(logits: Tensor) -> Tensor:
     """
     if logits.device.type != 'cpu':
         return logits.argmax(dim=1)
+    if logits.dim() == 4 and not logits.is_contiguous() and \
+            logits.is_contiguous(memory_format=torch.channels_last):
+        # NHWC (a channels_last model): classes are innermost, where max is fast
+        return logits.permute(0, 2, 3, 1).max(dim=-1)[1]
     C = logits.shape[1]
     is_max = logits == logits.amax(dim=1, keepdim=True)
     dtype = torch.uint8 if C <= 256 else torch.long

@@ -217,6 +217,9 @@ def test_channel_argmax_matches_argmax_with_ties():
     g = torch.Generator().manual_seed(0)
     logits = torch.randint(0, 3, (2, 5, 6, 7), generator=g).float()  # ties
     assert torch.equal(channel_argmax(logits), logits.argmax(1))
+    nhwc = logits.contiguous(memory_format=torch.channels_last)  # the NHWC path, same ties
+    assert torch.equal(channel_argmax(nhwc), logits.argmax(1))
+    assert torch.equal(channel_argmax(nhwc[:, :, 1:, :]), logits[:, :, 1:].argmax(1))
     logits = torch.randn(2, 300, 3, 4, generator=g)  # > 255 classes
     assert torch.equal(channel_argmax(logits), logits.argmax(1))
     assert channel_argmax(logits).dtype == torch.long
