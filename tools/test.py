@@ -7,7 +7,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from hp_mm.utils import prepare_cpu_distributed, register_all_modules
+from hp_mm.utils import finish_distributed, prepare_cpu_distributed, register_all_modules
 
 
 def parse_args():
@@ -63,6 +63,7 @@ def main():
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.test()
+    finish_distributed(runner)
 
 
 if __name__ == '__main__':

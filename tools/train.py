@@ -9,7 +9,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from hp_mm.utils import prepare_cpu_distributed, register_all_modules
+from hp_mm.utils import finish_distributed, prepare_cpu_distributed, register_all_modules
 
 
 def parse_args():
@@ -59,6 +59,7 @@ def main():
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    finish_distributed(runner)
 
 
 if __name__ == '__main__':

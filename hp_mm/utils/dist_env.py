@@ -3,6 +3,7 @@
 mmengine's ``init_dist('pytorch')`` calls ``torch.cuda.set_device`` and its default
 DDP wrapper passes ``device_ids=[LOCAL_RANK]``; both fail on a CPU-only machine.
 """
+import gc
 import os
 
 import torch
@@ -37,3 +38,24 @@ def prepare_cpu_distributed(cfg, launcher: str) -> bool:
     env_cfg = cfg.setdefault('env_cfg', {})
     env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
     return True
+
+
+def finish_distributed(runner) -> None:
+    """Tear a distributed run down in order: model first, then the process group.
+
+    Leaving it to interpreter exit lets a rank destroy its DDP reducer (and its
+    gloo threads) while the peer is still running or already gone; with torch
+    2.13 that aborted rank 0 now and then after a finished ``dist_train.sh`` run
+    ("terminate called without an active exception", exit code -6). Here every
+    rank drops the wrapped model, waits for the others, then destroys the group.
+    No-op when no process group is initialised.
+
+    Args:
+        runner: The finished mmengine ``Runner`` (its ``model`` is released).
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    runner.model = None  # the DDP wrapper and its reducer go now, while every peer is alive
+    gc.collect()
+    dist.barrier()
+    dist.destroy_process_group()
