@@ -39,6 +39,38 @@ def free_port():
         return s.getsockname()[1]
 
 
+def shard_indices(num_samples, rank, world_size):
+    """The indices that mmengine's DefaultSampler(shuffle=False, round_up=True) gives a rank."""
+    total = -(-num_samples // world_size) * world_size
+    indices = (list(range(num_samples)) * world_size)[:total]
+    return indices[rank:total:world_size]
+
+
+def evaluate_on_rank(rank, world_size, port, metric_cfg, meta, samples, out_dir):
+    """A gloo rank: evaluate its shard of ``samples`` (batches of 2) with an mmengine
+    ``Evaluator`` of ``METRICS.build(metric_cfg)``, pickle the result to ``rank{rank}.pkl``."""
+    import pickle
+
+    import torch.distributed as dist
+    from mmengine.evaluator import Evaluator
+
+    from hp_mm.registry import METRICS
+    os.environ['MASTER_ADDR'] = '127.0.0.1'
+    os.environ['MASTER_PORT'] = str(port)
+    dist.init_process_group('gloo', rank=rank, world_size=world_size)
+    try:
+        evaluator = Evaluator(METRICS.build(metric_cfg))
+        evaluator.dataset_meta = meta
+        indices = shard_indices(len(samples), rank, world_size)
+        for start in range(0, len(indices), 2):
+            evaluator.process([samples[i] for i in indices[start:start + 2]])
+        res = evaluator.evaluate(len(samples))
+        with open(os.path.join(out_dir, f'rank{rank}.pkl'), 'wb') as f:
+            pickle.dump(res, f)
+    finally:
+        dist.destroy_process_group()
+
+
 def _spawn_ranks(fn, args=(), nprocs=2, timeout=240):
     """``torch.multiprocessing.spawn`` with a deadline: a rank that hangs (seen once in a loaded full run)
     fails the test after ``timeout`` seconds instead of stalling the whole suite."""

@@ -1,5 +1,4 @@
 """HumanParsingMetric: hand-computed numbers, mmseg IoUMetric parity, distributed collection."""
-import os
 import pickle
 import re
 import uuid
@@ -17,7 +16,7 @@ from mmseg.structures import SegDataSample
 from hp_mm.evaluation import HumanParsingMetric
 from hp_mm.evaluation.functional import parsing_scores
 from hp_mm.registry import METRICS
-from conftest import free_port
+from conftest import evaluate_on_rank, free_port, shard_indices
 
 CLASSES = ('Background', 'Left-arm', 'Right-arm')
 META = dict(classes=CLASSES, flip_pairs=((1, 2), ))
@@ -227,13 +226,6 @@ def test_equals_mmseg_iou_metric():
             equal_nan=True)
 
 
-def _shard(num_samples, rank, world_size):
-    """The indices that mmengine's DefaultSampler(shuffle=False, round_up=True) gives a rank."""
-    total = -(-num_samples // world_size) * world_size
-    indices = (list(range(num_samples)) * world_size)[:total]
-    return indices[rank:total:world_size]
-
-
 def test_shards_interleaved_equal_single_process():
     classes = tuple(f'c{i}' for i in range(6))
     samples = [s.to_dict() for s in _random_samples(5, 6, seed=1)]
@@ -244,30 +236,13 @@ def test_shards_interleaved_equal_single_process():
     parts = []
     for rank in range(2):
         metric = _make_metric(meta=dict(classes=classes))
-        for i in _shard(5, rank, 2):  # rank 1 ends with the padding sample 0
+        for i in shard_indices(5, rank, 2):  # rank 1 ends with the padding sample 0
             metric.process({}, [samples[i]])
         parts.append(metric.results)
     # what mmengine's collect_results does: interleave the ranks, drop padding by count
     collected = [item for items in zip(*parts) for item in items][:5]
     assert _make_metric(meta=dict(classes=classes)).compute_metrics(collected) == expected
     assert 'mIoU_occlusion' in expected and 'mIoU_back_view' in expected
-
-
-def _dist_worker(rank, world_size, port, samples, meta, out_dir):
-    os.environ['MASTER_ADDR'] = '127.0.0.1'
-    os.environ['MASTER_PORT'] = str(port)
-    dist.init_process_group('gloo', rank=rank, world_size=world_size)
-    try:
-        evaluator = Evaluator(HumanParsingMetric())
-        evaluator.dataset_meta = meta
-        indices = _shard(len(samples), rank, world_size)
-        for start in range(0, len(indices), 2):  # batches of 2
-            evaluator.process([samples[i] for i in indices[start:start + 2]])
-        res = evaluator.evaluate(len(samples))
-        with open(os.path.join(out_dir, f'rank{rank}.pkl'), 'wb') as f:
-            pickle.dump(res, f)
-    finally:
-        dist.destroy_process_group()
 
 
 @pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()), reason='needs gloo')
@@ -282,7 +257,8 @@ def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
     expected = evaluator.evaluate(len(samples))
     assert {'mIoU_occlusion', 'mIoU_back_view', 'mIoU_small', 'LR_confusion'} <= set(expected)
 
-    spawn_ranks(_dist_worker, args=(2, free_port(), samples, meta, str(tmp_path)))
+    spawn_ranks(evaluate_on_rank,
+                args=(2, free_port(), dict(type='HumanParsingMetric'), meta, samples, str(tmp_path)))
     for rank in range(2):  # rank 0 computes, then broadcasts to every rank
         with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:
             assert pickle.load(f) == expected

@@ -13,7 +13,6 @@ Every expected number is derived by hand below and also checked against
 ``eval_multi_human_parsing`` on the same persons and scores.
 """
 import math
-import os
 import pickle
 import re
 import uuid
@@ -31,7 +30,7 @@ from hp_mm.evaluation import MultiHumanParsingMetric
 from hp_mm.evaluation.functional import eval_multi_human_parsing
 from hp_mm.models.utils import quality_score
 from hp_mm.registry import METRICS
-from conftest import free_port
+from conftest import evaluate_on_rank, free_port
 
 C = 4
 CLASSES = ('Background', 'Head', 'Left-arm', 'Right-arm')
@@ -341,30 +340,6 @@ def random_samples(num, seed, size=(24, 32)):
     return samples
 
 
-def _shard(num_samples, rank, world_size):
-    """The indices that mmengine's DefaultSampler(shuffle=False, round_up=True) gives a rank."""
-    total = -(-num_samples // world_size) * world_size
-    indices = (list(range(num_samples)) * world_size)[:total]
-    return indices[rank:total:world_size]
-
-
-def _dist_worker(rank, world_size, port, samples, out_dir):
-    os.environ['MASTER_ADDR'] = '127.0.0.1'
-    os.environ['MASTER_PORT'] = str(port)
-    dist.init_process_group('gloo', rank=rank, world_size=world_size)
-    try:
-        evaluator = Evaluator(MultiHumanParsingMetric())
-        evaluator.dataset_meta = dict(META)
-        indices = _shard(len(samples), rank, world_size)
-        for start in range(0, len(indices), 2):  # batches of 2
-            evaluator.process([samples[i] for i in indices[start:start + 2]])
-        res = evaluator.evaluate(len(samples))
-        with open(os.path.join(out_dir, f'rank{rank}.pkl'), 'wb') as f:
-            pickle.dump(res, f)
-    finally:
-        dist.destroy_process_group()
-
-
 @pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()), reason='needs gloo')
 def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
     samples = random_samples(7, seed=3)  # 7 images: rank 1 gets one padding image
@@ -375,7 +350,8 @@ def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
     assert len(expected) == 16 and not any(np.isnan(v) for v in expected.values())
     assert expected['parsing/AP_p'] != expected['parsing/box/AP_p']  # the variants differ
     # shards evaluated out of order must not change anything but score ties: same numbers
-    spawn_ranks(_dist_worker, args=(2, free_port(), samples, str(tmp_path)))
+    spawn_ranks(evaluate_on_rank, args=(2, free_port(), dict(type='MultiHumanParsingMetric'),
+                                         dict(META), samples, str(tmp_path)))
     for rank in range(2):  # rank 0 computes, then broadcasts to every rank
         with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:
             assert pickle.load(f) == expected
