@@ -39,6 +39,30 @@ def free_port():
         return s.getsockname()[1]
 
 
+def two_person_scene():
+    """The hand-built multi-person scene of the QANet metric tests (4 rows x 10 columns,
+    classes 0 background, 1 head, 2 left-arm, 3 right-arm)::
+
+        col:   0 1 2 3 | 4 5 | 6 7 8 9
+        row 0: 1 1 1 1 | 0 0 | 1 1 1 1      person A = instance 1 (cols 0-3, 16 px)
+        row 1: 1 1 1 1 | 0 0 | 1 1 1 1      person B = instance 2 (cols 6-9, 16 px)
+        row 2: 2 2 3 3 | 0 0 | 2 2 3 3      each: head 8 px, left-arm 4 px, right-arm 4 px
+        row 3: 2 2 3 3 | 0 0 | 2 2 3 3      background: cols 4-5, 8 px
+
+    Returns:
+        tuple: (category map, instance map), int64 arrays of shape (4, 10).
+    """
+    import numpy as np
+    cat = np.zeros((4, 10), dtype=np.int64)
+    inst = np.zeros((4, 10), dtype=np.int64)
+    for x0, pid in ((0, 1), (6, 2)):
+        cat[0:2, x0:x0 + 4] = 1
+        cat[2:4, x0:x0 + 2] = 2
+        cat[2:4, x0 + 2:x0 + 4] = 3
+        inst[:, x0:x0 + 4] = pid
+    return cat, inst
+
+
 def shard_indices(num_samples, rank, world_size):
     """The indices that mmengine's DefaultSampler(shuffle=False, round_up=True) gives a rank."""
     total = -(-num_samples // world_size) * world_size

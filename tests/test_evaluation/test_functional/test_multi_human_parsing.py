@@ -1,13 +1,7 @@
 """Multi-person parsing metrics (QANet definitions): hand-computed cases and a loop reference.
 
-Hand-built scene (4 rows x 10 columns = 40 pixels, C = 4 classes:
-0 background, 1 head, 2 left-arm, 3 right-arm)::
-
-    col:   0 1 2 3 | 4 5 | 6 7 8 9
-    row 0: 1 1 1 1 | 0 0 | 1 1 1 1      person A = instance 1 (cols 0-3, 16 px)
-    row 1: 1 1 1 1 | 0 0 | 1 1 1 1      person B = instance 2 (cols 6-9, 16 px)
-    row 2: 2 2 3 3 | 0 0 | 2 2 3 3      each: head 8 px, left-arm 4 px, right-arm 4 px
-    row 3: 2 2 3 3 | 0 0 | 2 2 3 3      background: cols 4-5, 8 px
+Hand-built scene: ``two_person_scene`` in tests/conftest.py (persons A and B, classes
+background, head, left-arm, right-arm; 40 pixels).
 
 Ground truth: 2 persons; 6 part instances (2 per class); mIoU map = the category map.
 """
@@ -15,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import two_person_scene
 from hp_mm.evaluation.functional.multi_human_parsing import (IOU_THRESHOLDS, accumulate_image,
                                                              eval_multi_human_parsing,
                                                              summarize, voc_ap)
@@ -23,14 +18,8 @@ C = 4
 KEYS = ('AP_p', 'AP_p50', 'PCP50', 'AP_r', 'AP_r50', 'mIoU')
 
 
-def scene(num_classes=C):
-    cat = np.zeros((4, 10), dtype=np.int64)
-    inst = np.zeros((4, 10), dtype=np.int64)
-    for x0, pid in ((0, 1), (6, 2)):
-        cat[0:2, x0:x0 + 4] = 1
-        cat[2:4, x0:x0 + 2] = 2
-        cat[2:4, x0 + 2:x0 + 4] = 3
-        inst[:, x0:x0 + 4] = pid
+def scene():
+    cat, inst = two_person_scene()
     return dict(category_map=cat, instance_map=inst)
 
 

@@ -1,13 +1,7 @@
 """MultiHumanParsingMetric: hand-computed numbers, score variants, parsing NMS, 2-process gloo.
 
-Hand-built scene (4 rows x 10 columns = 40 pixels, C = 4 classes:
-0 background, 1 head, 2 left-arm, 3 right-arm)::
-
-    col:   0 1 2 3 | 4 5 | 6 7 8 9
-    row 0: 1 1 1 1 | 0 0 | 1 1 1 1      person A = instance 1 (cols 0-3, 16 px)
-    row 1: 1 1 1 1 | 0 0 | 1 1 1 1      person B = instance 2 (cols 6-9, 16 px)
-    row 2: 2 2 3 3 | 0 0 | 2 2 3 3      each: head 8 px, left-arm 4 px, right-arm 4 px
-    row 3: 2 2 3 3 | 0 0 | 2 2 3 3      background: cols 4-5, 8 px
+Hand-built scene: ``two_person_scene`` in tests/conftest.py (persons A and B, classes
+background, head, left-arm, right-arm; 40 pixels).
 
 Every expected number is derived by hand below and also checked against
 ``eval_multi_human_parsing`` on the same persons and scores.
@@ -30,7 +24,7 @@ from hp_mm.evaluation import MultiHumanParsingMetric
 from hp_mm.evaluation.functional import eval_multi_human_parsing
 from hp_mm.models.utils import quality_score
 from hp_mm.registry import METRICS
-from conftest import evaluate_on_rank, free_port
+from conftest import evaluate_on_rank, free_port, two_person_scene
 
 C = 4
 CLASSES = ('Background', 'Head', 'Left-arm', 'Right-arm')
@@ -39,15 +33,7 @@ KEYS = ('AP_p', 'AP_p50', 'PCP50', 'AP_r', 'AP_r50', 'mIoU')
 VARIANTS = dict(qam=(1.0, 0.5, 3.0), box=(1.0, 0.0, 0.0), pixel=(0.0, 0.0, 1.0))
 
 
-def scene():
-    cat = np.zeros((4, 10), dtype=np.int64)
-    inst = np.zeros((4, 10), dtype=np.int64)
-    for x0, pid in ((0, 1), (6, 2)):
-        cat[0:2, x0:x0 + 4] = 1
-        cat[2:4, x0:x0 + 2] = 2
-        cat[2:4, x0 + 2:x0 + 4] = 3
-        inst[:, x0:x0 + 4] = pid
-    return cat, inst
+scene = two_person_scene  # (category map, instance map)
 
 
 def gt_person(pid):
