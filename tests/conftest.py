@@ -12,7 +12,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '2')
 @pytest.fixture(scope='session')
 def lip_root(tmp_path_factory):
     """A 24-train / 8-val MiniHumans set in LIP's official layout (small images)."""
-    from hp_mm.datasets.minihumans import generate_dataset
+    from hp_mm.minihumans import generate_dataset
     root = str(tmp_path_factory.mktemp('minihumans') / 'LIP')
     generate_dataset('lip', root, num_train=24, num_val=8, seed=3, workers=1, max_size=96)
     return root

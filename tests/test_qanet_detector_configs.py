@@ -30,7 +30,7 @@ def test_detector_config_builds_in_mmdet_scope(path):
 
 def test_minihumans_detector_reads_the_generated_layout(tmp_path):
     from mmdet.registry import DATASETS
-    from hp_mm.datasets.minihumans import generate_dataset
+    from hp_mm.minihumans import generate_dataset
     root = str(tmp_path / 'CIHP')
     generate_dataset('cihp', root, num_train=3, num_val=2, seed=1, workers=1, max_size=64,
                      progress=False)

@@ -30,7 +30,8 @@ from mmengine.registry import DefaultScope
 from mmengine.utils import mkdir_or_exist
 
 from hp_mm.datasets.transforms.formatting import PackMultiPersonParsingInputs
-from hp_mm.models.utils.top_down_affine import bbox_xywh_to_xyxy
+from hp_mm.evaluation.submission_writers import write_cihp_prediction
+from hp_mm.structures import bbox_coco_to_center_xyxy, person_instance_maps
 from .parsing_inference import colorize, init_parser
 
 ImageLike = Union[str, np.ndarray]
@@ -92,7 +93,7 @@ def detect_persons(detector: torch.nn.Module, img: np.ndarray, person_label: int
     """Person boxes of one image, in hp_mm's pixel-centre convention.
 
     mmdet's boxes have pixel corners at integers (``x2 = x + w``); they are
-    moved by half a pixel with :func:`bbox_xywh_to_xyxy` (the conversion the
+    moved by half a pixel with :func:`bbox_coco_to_center_xyxy` (the conversion the
     datasets apply to a detections file).
 
     Args:
@@ -116,7 +117,7 @@ def detect_persons(detector: torch.nn.Module, img: np.ndarray, person_label: int
     order = torch.argsort(scores, descending=True, stable=True)
     boxes, scores = boxes[order], scores[order]
     xywh = torch.cat([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], dim=1)
-    return dict(bboxes=bbox_xywh_to_xyxy(xywh).numpy().astype(np.float32),
+    return dict(bboxes=bbox_coco_to_center_xyxy(xywh).numpy().astype(np.float32),
                 scores=scores.numpy().astype(np.float32))
 
 
@@ -170,73 +171,6 @@ def inference_multi_parser(models: Dict[str, torch.nn.Module],
     return results[0] if single else results
 
 
-def instance_maps(parsings, scores, score_thr: float = 0.01) -> dict:
-    """CIHP-style instance maps of one image's persons (QANet's instance output).
-
-    The persons with ``score >= score_thr`` are painted in ascending score
-    order over their foreground (a higher-scored person wins overlaps, as
-    QANet's ``generate_parsing_result``); the persons still visible get
-    human ids 1..K by descending score, and every visible (person, part)
-    region an instance-part id 1..R in (human id, class) order.
-
-    Args:
-        parsings (Tensor | ndarray): (N, H, W) per-person label maps.
-        scores (Tensor | ndarray): (N,) person quality scores.
-        score_thr (float): Persons below it are left out.
-
-    Returns:
-        dict: ``human_ids`` (H, W) int64 (0 = none), ``instance_ids`` (H, W)
-        int64 (0 = none), ``category_ids`` (H, W) int64 (the painted part
-        labels), ``person_human_id`` (N,) int64 (0 = not drawn), and
-        ``regions``, a list of ``(instance_part_id, class_id, human_id, person
-        index, area)``.
-    """
-    if hasattr(parsings, 'detach'):
-        parsings = parsings.detach().cpu().numpy()
-    if hasattr(scores, 'detach'):
-        scores = scores.detach().cpu().numpy()
-    parsings = np.asarray(parsings)
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if parsings.ndim != 3 or parsings.shape[0] != scores.size:
-        raise ValueError(f'parsings must be (N, H, W) with N = {scores.size} scores, '
-                         f'got {parsings.shape}')
-    n, h, w = parsings.shape
-    owner = np.full((h, w), -1, dtype=np.int64)
-    label = np.zeros((h, w), dtype=np.int64)
-    for p in np.argsort(scores, kind='stable'):
-        if scores[p] >= score_thr:
-            fg = parsings[p] > 0
-            owner[fg] = p
-            label[fg] = parsings[p][fg]
-    visible = np.unique(owner[owner >= 0])
-    visible = visible[np.argsort(-scores[visible], kind='stable')]
-    person_human_id = np.zeros(n, dtype=np.int64)
-    person_human_id[visible] = np.arange(1, visible.size + 1)
-    human = np.where(owner >= 0, person_human_id[np.maximum(owner, 0)], 0)
-    num_classes = int(label.max()) + 1 if label.size else 1
-    key = human * num_classes + label  # (human, class) of each pixel, 0 = none
-    keys, inverse, areas = np.unique(key, return_inverse=True, return_counts=True)
-    region_of_key = np.zeros(keys.size, dtype=np.int64)
-    regions = []
-    for i, k in enumerate(keys.tolist()):
-        hid, cls = divmod(k, num_classes)
-        if hid == 0 or cls == 0:
-            continue
-        region_of_key[i] = len(regions) + 1
-        regions.append((len(regions) + 1, cls, hid, int(visible[hid - 1]), int(areas[i])))
-    instance = region_of_key[inverse.reshape(h, w)]
-    return dict(human_ids=human, instance_ids=instance, category_ids=label,
-                person_human_id=person_human_id, regions=regions)
-
-
-def _write_png(path: str, array: np.ndarray) -> None:
-    dtype = np.uint8 if array.max(initial=0) <= 255 else np.uint16
-    if array.max(initial=0) > 65535:
-        raise ValueError(f'{path}: ids above 65535 cannot be written as PNG')
-    if not cv2.imwrite(path, array.astype(dtype)):
-        raise OSError(f'could not write {path}')
-
-
 def save_multi_parsing_result(img: ImageLike,
                               result,
                               out_dir: str,
@@ -252,8 +186,10 @@ def save_multi_parsing_result(img: ImageLike,
       global parsing: persons painted in box-score order);
     - ``Human_ids/<name>.png``, ``Instance_ids/<name>.png`` and
       ``Instance_ids/<name>.txt`` (lines ``instance_part_id class_id
-      human_id``): :func:`instance_maps` of the persons with quality score
-      ``>= score_thr`` (8-bit PNGs, 16-bit beyond 255 ids);
+      human_id``): :func:`hp_mm.structures.person_instance_maps` of the
+      persons the model kept (``pred_instances.kept``: parsing NMS) with
+      quality score ``>= score_thr``, the persons the metric scores (8-bit
+      PNGs, 16-bit beyond 255 ids);
     - ``vis/<name>.jpg``: the image and the colour overlay side by side, with
       each drawn person's box, human id and quality score;
     - ``json/<name>.json``: per person ``human_id`` (0 = not drawn),
@@ -286,22 +222,15 @@ def save_multi_parsing_result(img: ImageLike,
     if palette is None:
         palette = np.random.default_rng(0).integers(0, 256, (num_classes, 3)).tolist()
         palette[0] = [0, 0, 0]
-    maps = instance_maps(inst.parsings, inst.scores, score_thr)
-    semantic = result.pred_sem_seg.data.squeeze(0).cpu().numpy()
-
-    paths = dict(category=osp.join(out_dir, 'Category_ids', f'{name}.png'),
-                 human=osp.join(out_dir, 'Human_ids', f'{name}.png'),
-                 instance=osp.join(out_dir, 'Instance_ids', f'{name}.png'),
-                 instance_txt=osp.join(out_dir, 'Instance_ids', f'{name}.txt'),
-                 vis=osp.join(out_dir, 'vis', f'{name}.jpg'),
+    # the persons the model kept (parsing NMS and its score_thr), as the metric scores them
+    maps = person_instance_maps(inst.parsings, inst.scores, score_thr,
+                                keep=inst.kept if 'kept' in inst else None)
+    paths = write_cihp_prediction(out_dir, name, result.pred_sem_seg.data, maps['human_ids'],
+                                  maps['instance_ids'], maps['regions'])
+    paths.update(vis=osp.join(out_dir, 'vis', f'{name}.jpg'),
                  json=osp.join(out_dir, 'json', f'{name}.json'))
-    for path in paths.values():
-        mkdir_or_exist(osp.dirname(path))
-    _write_png(paths['category'], semantic)
-    _write_png(paths['human'], maps['human_ids'])
-    _write_png(paths['instance'], maps['instance_ids'])
-    with open(paths['instance_txt'], 'w') as f:
-        f.writelines(f'{rid} {cls} {hid}\n' for rid, cls, hid, _, _ in maps['regions'])
+    for key in ('vis', 'json'):
+        mkdir_or_exist(osp.dirname(paths[key]))
 
     # overlay: the drawn part labels in the palette's colours, boxes with id and score
     colour = colorize(maps['category_ids'].astype(np.uint8), palette)[..., ::-1]
@@ -345,6 +274,5 @@ def save_multi_parsing_result(img: ImageLike,
 
 
 __all__: List[str] = [
-    'init_multi_parser', 'inference_multi_parser', 'detect_persons', 'instance_maps',
-    'save_multi_parsing_result'
+    'init_multi_parser', 'inference_multi_parser', 'detect_persons', 'save_multi_parsing_result'
 ]

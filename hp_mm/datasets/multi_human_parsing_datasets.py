@@ -16,9 +16,9 @@ Two views of the same files, chosen by ``data_mode``:
   > self.image_thresh``).
 
 Boxes are hp_mm's ``(x1, y1, x2, y2)`` with pixel centres at integers (see
-:mod:`hp_mm.models.utils.top_down_affine`); COCO ``[x, y, w, h]`` boxes (the
+:mod:`hp_mm.structures.bbox`); COCO ``[x, y, w, h]`` boxes (the
 annotation json and ``bbox_file``) are converted with
-:func:`~hp_mm.models.utils.bbox_xywh_to_xyxy`.
+:func:`~hp_mm.structures.bbox_coco_to_center_xyxy`.
 
 Every item carries ``flip_pairs`` and ``num_classes`` (no global state).
 """
@@ -34,9 +34,10 @@ from mmengine.fileio import exists, get, get_text, list_dir_or_file, list_from_f
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
-from hp_mm.models.utils.top_down_affine import bbox_xywh_to_xyxy, mask_to_bbox
 from hp_mm.registry import DATASETS
+from hp_mm.structures import bbox_coco_to_center_xyxy, mask_to_bbox
 from .human_parsing_datasets import CIHPDataset, PascalPersonPartDataset
+from .label_io import read_label_file
 
 DATA_MODES = ('person', 'image')
 
@@ -68,33 +69,6 @@ MHP_V2_CLASSES = (
     'other-upper-body-clothes', 'other-lower-body-clothes')
 # QANet lib/data/dataset_catalog.py, 'MHP-v2_train' flip_map
 MHP_V2_FLIP_PAIRS = ((5, 6), (7, 8), (22, 23), (24, 25), (26, 27), (28, 29), (30, 31), (32, 33))
-
-
-def read_label_file(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
-    """Read an index PNG as (H, W) uint8; 3-channel files give their R channel.
-
-    MHP-v2's person PNGs are 3-channel; the official reader
-    (``Evaluation/Multi-Human-Parsing/v2/mhp_data.py``) takes channel 0 of
-    the PIL (RGB) array. mmcv decodes to BGR, so that is index 2 here.
-
-    Raises:
-        FileNotFoundError: the file does not exist (message names it).
-        OSError: the bytes are not a decodable image.
-    """
-    try:
-        data = get(path, backend_args=backend_args)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f'label file not found: {path}') from e
-    try:
-        label = mmcv.imfrombytes(data, flag='unchanged', backend='cv2')
-    except Exception as e:  # noqa: BLE001 (decoder errors have no common type)
-        raise OSError(f'cannot decode label file {path}: expected an index PNG '
-                      f'({type(e).__name__}: {e})') from e
-    if label is None:
-        raise OSError(f'cannot decode label file {path}: expected an index PNG')
-    if label.ndim == 3:
-        label = label[..., 2] if label.shape[2] >= 3 else label[..., 0]
-    return label.astype(np.uint8, copy=False)
 
 
 class BaseMultiHumanParsingDataset(BaseSegDataset):
@@ -267,7 +241,7 @@ class BaseMultiHumanParsingDataset(BaseSegDataset):
                 i = index[det['image_id']]
                 boxes[i].append([float(v) for v in bbox])
                 scores[i].append(float(det['score']))
-        return [(bbox_xywh_to_xyxy(np.array(b, np.float32).reshape(-1, 4)).astype(np.float32),
+        return [(bbox_coco_to_center_xyxy(np.array(b, np.float32).reshape(-1, 4)).astype(np.float32),
                  np.array(s, np.float32)) for b, s in zip(boxes, scores)]
 
     @staticmethod
@@ -360,7 +334,7 @@ class CIHPInstanceDataset(BaseMultiHumanParsingDataset):
         images = []
         for img in sorted(coco['images'], key=lambda im: im['id']):
             persons = [dict(parsing_id=int(a['parsing_id']),
-                            bbox=bbox_xywh_to_xyxy(np.array(a['bbox'], np.float32)))
+                            bbox=bbox_coco_to_center_xyxy(np.array(a['bbox'], np.float32)))
                        for a in anns.get(img['id'], [])]
             images.append(dict(img_id=int(img['id']), persons=persons,
                                **self._paths(img['file_name'])))

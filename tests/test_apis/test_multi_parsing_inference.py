@@ -13,9 +13,10 @@ from mmengine.structures import InstanceData, PixelData
 from mmseg.structures import SegDataSample
 
 from conftest import ROOT
-from hp_mm.apis import (detect_persons, inference_multi_parser, init_multi_parser, instance_maps,
+from hp_mm.apis import (detect_persons, inference_multi_parser, init_multi_parser,
                         save_multi_parsing_result)
 from hp_mm.datasets.multi_human_parsing_datasets import CIHPInstanceDataset
+from hp_mm.structures import person_instance_maps
 
 DET_CONFIG = osp.join(ROOT, 'configs/qanet/detectors/fcos_r18_fpn_minihumans-cihp.py')
 PARSER_CONFIG = osp.join(ROOT, 'configs/_base_/models/qanet_r18_fpn.py')
@@ -32,7 +33,7 @@ def parser_config():
 
 @pytest.fixture(scope='module')
 def cihp_images(tmp_path_factory):
-    from hp_mm.datasets.minihumans import generate_dataset
+    from hp_mm.minihumans import generate_dataset
     root = str(tmp_path_factory.mktemp('minihumans') / 'CIHP')
     generate_dataset('cihp', root, num_train=1, num_val=2, seed=5, workers=1, max_size=64,
                      progress=False)
@@ -97,7 +98,8 @@ def test_instance_maps_by_hand():
     a = np.array([[1, 1, 0, 0], [2, 2, 0, 0], [0, 0, 0, 0]])  # score .5
     b = np.array([[0, 3, 3, 0], [0, 3, 3, 0], [0, 0, 0, 0]])  # score .9: wins the overlap
     c = np.array([[0, 0, 0, 0], [0, 0, 0, 0], [5, 5, 5, 5]])  # score .005 < .01: not drawn
-    out = instance_maps(torch.as_tensor(np.stack([a, b, c])), torch.tensor([0.5, 0.9, 0.005]))
+    out = person_instance_maps(torch.as_tensor(np.stack([a, b, c])),
+                               torch.tensor([0.5, 0.9, 0.005]))
     assert out['person_human_id'].tolist() == [2, 1, 0]  # ids by descending score
     np.testing.assert_array_equal(out['human_ids'], [[2, 1, 1, 0], [2, 1, 1, 0], [0, 0, 0, 0]])
     np.testing.assert_array_equal(out['category_ids'], [[1, 3, 3, 0], [2, 3, 3, 0], [0] * 4])
@@ -105,7 +107,7 @@ def test_instance_maps_by_hand():
     assert out['regions'] == [(1, 3, 1, 1, 4), (2, 1, 2, 0, 1), (3, 2, 2, 0, 1)]
     np.testing.assert_array_equal(out['instance_ids'], [[2, 1, 1, 0], [3, 1, 1, 0], [0] * 4])
     with pytest.raises(ValueError, match='N = 2'):
-        instance_maps(np.stack([a, b, c]), [0.5, 0.9])
+        person_instance_maps(np.stack([a, b, c]), [0.5, 0.9])
 
 
 def _fake_result(h=6, w=8):

@@ -9,7 +9,7 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from hp_mm.datasets import ATRDataset, CIHPDataset, LIPDataset, PascalPersonPartDataset
-from hp_mm.datasets.minihumans import generate_dataset
+from hp_mm.minihumans import generate_dataset
 
 PIPELINE = [dict(type='LoadParsingImageFromFile'), dict(type='LoadParsingAnnotations')]
 

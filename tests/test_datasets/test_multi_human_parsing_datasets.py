@@ -14,8 +14,9 @@ from mmengine.registry import init_default_scope
 
 from hp_mm.datasets import (CIHPDataset, CIHPInstanceDataset, MHPv2InstanceDataset,
                             PascalPersonPartInstanceDataset)
-from hp_mm.datasets.minihumans import generate_dataset
-from hp_mm.models.utils import bbox_xywh_to_xyxy, bbox_xyxy_to_xywh, get_affine_matrix
+from hp_mm.minihumans import generate_dataset
+from hp_mm.structures import (bbox_center_xyxy_to_coco, bbox_coco_to_center_xyxy,
+                              get_affine_matrix)
 from hp_mm.registry import DATASETS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -145,7 +146,7 @@ def test_cihp_person_mode(roots):
     info = ds.get_data_info(0)
     ann = coco['annotations'][0]
     assert info['parsing_id'] == ann['parsing_id'] and info['img_id'] == ann['image_id']
-    np.testing.assert_allclose(info['bbox'], bbox_xywh_to_xyxy(np.array(ann['bbox'], float)))
+    np.testing.assert_allclose(info['bbox'], bbox_coco_to_center_xyxy(np.array(ann['bbox'], float)))
     assert info['human_map_path'].endswith('Validation/Human_ids/0000001.png')
     assert info['seg_map_path'].endswith('Validation/Category_ids/0000001.png')
     assert info['flip_pairs'] == [(14, 15), (16, 17), (18, 19)] and info['num_classes'] == 20
@@ -202,7 +203,7 @@ def test_bbox_file_round_trip(roots, tmp_path):
         info = gt.get_data_info(i)
         for k, box in enumerate(info['bboxes']):
             dets.append(dict(image_id=info['img_id'], category_id=1, score=0.9 - 0.01 * k,
-                             bbox=[float(v) for v in bbox_xyxy_to_xywh(box)]))
+                             bbox=[float(v) for v in bbox_center_xyxy_to_coco(box)]))
         dets.append(dict(image_id=info['img_id'], category_id=1, score=0.2, bbox=[0, 0, 5, 5]))
         dets.append(dict(image_id=info['img_id'], category_id=3, score=0.99, bbox=[0, 0, 9, 9]))
     path = str(tmp_path / 'det.bbox.json')
@@ -228,7 +229,7 @@ def test_bbox_file_round_trip(roots, tmp_path):
         info = mgt.get_data_info(i)
         for box in mgt[i]['data_samples'].person_boxes.bboxes.numpy():
             mdets.append(dict(image_id=info['img_id'], category_id=1, score=0.5,
-                              bbox=bbox_xyxy_to_xywh(box).tolist()))
+                              bbox=bbox_center_xyxy_to_coco(box).tolist()))
     mpath = str(tmp_path / 'mhp.bbox.json')
     json.dump(mdets, open(mpath, 'w'))
     mds = mhp(mroot, data_mode='image', bbox_file=mpath, pipeline=IMAGE_PIPELINE)

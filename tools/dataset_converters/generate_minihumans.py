@@ -14,7 +14,7 @@ as ``<out_dir>/minihumans_card.json``).
 """
 import argparse
 
-from hp_mm.datasets.minihumans import FORMATS, format_card, generate_dataset
+from hp_mm.minihumans import FORMATS, format_card, generate_dataset
 
 
 def parse_args():

@@ -22,7 +22,5 @@ val_dataloader = dict(
         ann_file='list/val.txt',
         data_prefix=dict(_delete_=True, img_path='val/images', seg_map_path='val/parsing_annos')))
 test_dataloader = val_dataloader
-# QANet paints the mIoU map with the persons whose box score is >= 0.05 on MHP-v2 (0.3 on CIHP,
-# PARSING.SEMSEG_SCORE_THRESH)
-val_evaluator = dict(type='MultiHumanParsingMetric', miou_score_thr=0.05)
+val_evaluator = dict(type='MultiHumanParsingMetric')
 test_evaluator = val_evaluator

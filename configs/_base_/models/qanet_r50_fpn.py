@@ -56,9 +56,14 @@ model = dict(
     test_cfg=dict(
         mode='whole',
         flip=True,
-        qam_weights=(1.0, 0.5, 3.0),
         pixel_score_thr=0.2,
         input_size=(384, 512),  # (W, H) of the person crops
         bbox_padding=1.25,
-        semseg_score_thr=0.3,
+        # QANet's post-processing (hp_mm.models.utils.qanet_post_process): the first ranking is
+        # the model's (QAM, paper Table 1 (h)); box only ("QAM off") and pixel only are the extra
+        # rankings of the evaluation table (Table 1 (a), (c))
+        score_variants=dict(qam=(1.0, 0.5, 3.0), box=(1.0, 0.0, 0.0), pixel=(0.0, 0.0, 1.0)),
+        score_thr=0.01,  # PARSING.SCORE_THRESH
+        parsing_nms_thr=0.6,  # PARSING.PARSING_NMS_TH
+        semseg_score_thr=0.3,  # PARSING.SEMSEG_SCORE_THRESH (CIHP)
         semseg_order='box'))

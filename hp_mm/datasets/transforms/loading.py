@@ -6,6 +6,7 @@ from mmcv.transforms import LoadImageFromFile
 from mmseg.datasets.transforms import LoadAnnotations
 
 from hp_mm.registry import TRANSFORMS
+from ..label_io import check_label_map
 
 
 @TRANSFORMS.register_module()
@@ -61,23 +62,5 @@ class LoadParsingAnnotations(LoadAnnotations):
         except Exception as e:  # noqa: BLE001
             raise OSError(f'cannot decode label file {path}: expected an 8-bit index PNG '
                           f'({type(e).__name__}: {e})') from e
-        self.check_label(results['gt_seg_map'], path, results.get('ori_shape'),
-                         results.get('num_classes'), self.ignore_index)
-
-    @staticmethod
-    def check_label(seg: np.ndarray, path: str, img_shape=None, num_classes=None,
-                    ignore_index: int = 255) -> None:
-        """Validate a label map (H, W) against the image shape and the class count."""
-        if seg.ndim != 2:
-            raise ValueError(f'label file {path}: expected a single-channel index PNG '
-                             f'(pixel = class id), got an array of shape {seg.shape}')
-        if img_shape is not None and tuple(seg.shape) != tuple(img_shape[:2]):
-            raise ValueError(f'label file {path}: size {seg.shape[1]}x{seg.shape[0]} (WxH) does '
-                             f'not match its image, {img_shape[1]}x{img_shape[0]}')
-        if num_classes is not None:
-            bad = (seg >= num_classes) & (seg != ignore_index)
-            if bad.any():
-                values = np.unique(seg[bad]).tolist()
-                raise ValueError(f'label file {path}: values {values[:10]} are outside the '
-                                 f'{num_classes} classes [0, {num_classes - 1}] '
-                                 f'(and not ignore_index={ignore_index})')
+        check_label_map(results['gt_seg_map'], path, results.get('ori_shape'),
+                        results.get('num_classes'), self.ignore_index)

@@ -9,10 +9,10 @@ Rotate -> Flip -> CropAndResizeCV2)::
 
 Evaluation (``data_mode='image'``): ``LoadParsingImageFromFile ->
 LoadMultiPersonAnnotations -> PackMultiPersonParsingInputs``; the model crops
-the persons itself (``hp_mm.models.utils.warp_to_crops``).
+the persons itself (``hp_mm.structures.warp_to_crops``).
 
 Boxes and centres use hp_mm's pixel-centre coordinates (see
-:mod:`hp_mm.models.utils.top_down_affine`).
+:mod:`hp_mm.structures.bbox`).
 """
 from typing import Optional, Sequence, Tuple
 
@@ -22,12 +22,10 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
-from hp_mm.models.utils.top_down_affine import (bbox_xyxy_to_center_scale,
-                                                get_affine_matrix, mask_to_bbox)
 from hp_mm.registry import TRANSFORMS
-from ..multi_human_parsing_datasets import read_label_file
+from hp_mm.structures import bbox_xyxy_to_center_scale, get_affine_matrix, mask_to_bbox
+from ..label_io import check_label_map, read_label_file
 from .flip import ParsingRandomFlip
-from .loading import LoadParsingAnnotations
 
 
 def _add_seg_field(results: dict, key: str) -> None:
@@ -92,7 +90,7 @@ class LoadPersonParsingAnnotation(BaseTransform):
             if not mask.any():
                 raise ValueError(f'person label file {seg_path} (parsing_id={pid}) has no '
                                  'labelled pixel')
-        LoadParsingAnnotations.check_label(label, seg_path, shape, results.get('num_classes'),
+        check_label_map(label, seg_path, shape, results.get('num_classes'),
                                            self.ignore_index)
         results['gt_seg_map'] = label
         _add_seg_field(results, 'gt_seg_map')
@@ -150,7 +148,7 @@ class LoadMultiPersonAnnotations(BaseTransform):
             human = np.zeros(shape[:2], np.uint8)
             for pid, path in zip(ids, human_path):
                 person = read_label_file(path, self.backend_args)
-                LoadParsingAnnotations.check_label(person, path, shape, num_classes,
+                check_label_map(person, path, shape, num_classes,
                                                    self.ignore_index)
                 sel = (person > 0) & (person != self.ignore_index)
                 category[sel] = person[sel]
@@ -159,10 +157,10 @@ class LoadMultiPersonAnnotations(BaseTransform):
         else:
             seg_path = results['seg_map_path']
             category = read_label_file(seg_path, self.backend_args)
-            LoadParsingAnnotations.check_label(category, seg_path, shape, num_classes,
+            check_label_map(category, seg_path, shape, num_classes,
                                                self.ignore_index)
             human = read_label_file(human_path, self.backend_args)
-            LoadParsingAnnotations.check_label(human, human_path, shape)
+            check_label_map(human, human_path, shape)
             ids = [int(v) for v in np.unique(human) if v > 0]
             gt_boxes = [mask_to_bbox(human == k) for k in ids]
         if results.get('bboxes') is None:

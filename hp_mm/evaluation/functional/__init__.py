@@ -3,12 +3,12 @@ from .parsing_confusion import (MEDIUM_SIZE, SIZE_BINS, SMALL_SIZE, confusion_ma
                                 mirror_confusion, parsing_scores, person_bbox, person_size_bin,
                                 size_bin)
 from .multi_human_parsing import (IOU_THRESHOLDS, accumulate_image, eval_multi_human_parsing,
+                                  gt_index_map, match_persons, region_ious, semantic_confusion,
                                   summarize, voc_ap)
-from .parsing_nms import pairwise_parsing_miou, parsing_nms
 
 __all__ = [
     'confusion_matrix', 'parsing_scores', 'mirror_confusion', 'person_bbox', 'person_size_bin',
     'size_bin', 'SIZE_BINS', 'SMALL_SIZE', 'MEDIUM_SIZE', 'eval_multi_human_parsing',
-    'accumulate_image', 'summarize', 'voc_ap', 'IOU_THRESHOLDS',
-    'pairwise_parsing_miou', 'parsing_nms'
+    'accumulate_image', 'summarize', 'voc_ap', 'IOU_THRESHOLDS', 'gt_index_map',
+    'match_persons', 'region_ious', 'semantic_confusion'
 ]

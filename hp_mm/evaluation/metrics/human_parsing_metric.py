@@ -1,4 +1,5 @@
 """LIP-style single-person parsing metric with challenge and size breakdowns."""
+import os.path as osp
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -7,10 +8,12 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
+from mmengine.utils import mkdir_or_exist
 from prettytable import PrettyTable
 
 from hp_mm.evaluation.functional import (SIZE_BINS, confusion_matrix, mirror_confusion,
                                          parsing_scores, person_size_bin)
+from hp_mm.evaluation.submission_writers import write_lip_prediction
 from hp_mm.registry import METRICS
 
 #: The five challenging factors of the LIP paper (Fig. 5).
@@ -55,6 +58,12 @@ class HumanParsingMetric(BaseMetric):
             meta has ``flip_pairs``. Defaults to True.
         background_index (int): Background class, not a person pixel when sizing
             the person. Defaults to 0.
+        format_only (bool): Only write the predictions (needs ``output_dir``),
+            score nothing: a test-server submission without ground truth, as
+            mmseg's ``IoUMetric``. Defaults to False.
+        output_dir (str, optional): Write each prediction as a LIP-style label
+            PNG ``<output_dir>/<image stem>.png``
+            (:func:`hp_mm.evaluation.submission_writers.write_lip_prediction`).
         collect_device (str): Device used to collect results across ranks, 'cpu'
             or 'gpu'. Defaults to 'cpu'.
         prefix (str, optional): Prefix of the metric names. Defaults to None (no
@@ -71,10 +80,18 @@ class HumanParsingMetric(BaseMetric):
                  size_bins: bool = True,
                  report_mirror: bool = True,
                  background_index: int = 0,
+                 format_only: bool = False,
+                 output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
+        if format_only and not output_dir:
+            raise ValueError('format_only=True needs an output_dir for the label PNGs')
+        self.format_only = format_only
+        self.output_dir = output_dir
+        if output_dir:
+            mkdir_or_exist(output_dir)
         if isinstance(attributes, str):
             attributes = (attributes, )
         self.ignore_index = ignore_index
@@ -129,6 +146,14 @@ class HumanParsingMetric(BaseMetric):
         """
         num_classes = len(self.dataset_meta['classes'])
         for data_sample in data_samples:
+            if self.output_dir:
+                path = data_sample.get('img_path') or data_sample.get('seg_map_path')
+                if not path:
+                    raise KeyError('the data sample has no img_path to name its label PNG')
+                write_lip_prediction(self.output_dir, osp.splitext(osp.basename(path))[0],
+                                     data_sample['pred_sem_seg']['data'])
+            if self.format_only:
+                continue
             pred = data_sample['pred_sem_seg']['data'].squeeze()
             gt = data_sample['gt_sem_seg']['data'].squeeze().to(pred)
             if pred.dim() < 2 and pred.shape == gt.shape:
@@ -275,6 +300,10 @@ class HumanParsingMetric(BaseMetric):
             ``mIoU_<size>`` (non-empty subsets only) and ``LR_confusion``.
         """
         logger: MMLogger = MMLogger.get_current_instance()
+        if self.format_only:
+            print_log(f'label maps written to {self.output_dir}; format_only: nothing scored',
+                      logger)
+            return OrderedDict()
         class_names = self.dataset_meta['classes']
         flip_pairs = self.dataset_meta.get('flip_pairs') if self.report_mirror else None
         out = self.summarize(results, len(class_names), self.attributes, self.size_bins,

@@ -1,4 +1,5 @@
-"""Multi-person (instance-level) human parsing metric: AP^p, PCP, AP^r, mIoU per score variant."""
+"""Multi-person (instance-level) human parsing metric: AP^p, PCP, AP^r, mIoU per ranking."""
+import os.path as osp
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -7,90 +8,74 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
+from mmengine.utils import mkdir_or_exist
 from prettytable import PrettyTable
 
 from hp_mm.evaluation.functional.multi_human_parsing import (QANET_MAX_REGIONS,
                                                              accumulate_image, summarize)
-from hp_mm.evaluation.functional.parsing_nms import pairwise_parsing_miou, parsing_nms
-from hp_mm.models.utils.quality_scores import quality_score
+from hp_mm.evaluation.submission_writers import write_cihp_prediction
 from hp_mm.registry import METRICS
+from hp_mm.structures import as_label_map, person_instance_maps
 
-#: The result keys of one score variant, in table order.
+#: The result keys of one ranking, in table order.
 METRIC_KEYS = ('AP_p', 'AP_p50', 'PCP50', 'AP_r', 'AP_r50', 'mIoU')
-#: QANet Table 1 rows: (h) QAM (the headline), (a) box score only ("QAM off"),
-#: (c) pixel score only.
-DEFAULT_SCORE_VARIANTS = dict(qam=(1.0, 0.5, 3.0), box=(1.0, 0.0, 0.0), pixel=(0.0, 0.0, 1.0))
-#: Name of the single variant scored with the model's own ``scores`` / ``part_scores``.
+#: Name of the single ranking of a prediction without ``variant_scores``.
 MODEL_VARIANT = 'model'
-_COMPONENTS = ('box_scores', 'iou_scores', 'pixel_scores')
+#: Arguments that moved to the model's ``test_cfg`` (QANet's post-processing).
+_MOVED_TO_MODEL = dict(score_variants='score_variants', score_thr='score_thr',
+                       miou_score_thr='semseg_score_thr', parsing_nms_thr='parsing_nms_thr')
 
 
 @METRICS.register_module()
 class MultiHumanParsingMetric(BaseMetric):
-    """QANet's multi-person parsing metrics, for several quality-score variants at once.
+    """QANet's multi-person parsing metrics of exactly what the model predicted.
 
-    Reports, in percent (definitions in
-    :mod:`hp_mm.evaluation.functional.multi_human_parsing`): ``AP_p``
-    (AP^p_vol, mean over IoU thresholds 0.1..0.9), ``AP_p50``, ``PCP50``,
-    ``AP_r`` (AP^r_vol), ``AP_r50`` and ``mIoU``, as in QANet Tables 1-3.
+    Reports, in percent (definitions: ``configs/qanet/README.md``, "Evaluation
+    protocol", and :mod:`hp_mm.evaluation.functional.multi_human_parsing`):
+    ``AP_p`` (AP^p_vol, mean over IoU thresholds 0.1..0.9), ``AP_p50``,
+    ``PCP50``, ``AP_r`` (AP^r_vol), ``AP_r50`` and ``mIoU``, as in QANet
+    Tables 1-3.
 
-    **Score variants.** The model returns the score components of every person
-    (``pred_instances``: ``box_scores`` S_b, ``iou_scores`` S_i,
-    ``pixel_scores`` S_p and ``part_pixel_scores``, the category pixel scores);
-    each variant ``name=(alpha, beta, gamma)`` recomputes the person score
-    ``S_q = quality_score(S_b, S_i, S_p, (alpha, beta, gamma))`` (QANet Eq. 1)
-    and the part scores ``quality_score(S_b, S_i, category pixel score)``
-    (QANet ``qanet/datasets/evaluation.py`` l.293-299), which rank the persons
-    for AP^p / PCP and the part regions for AP^r. The default evaluates the
-    paper's QAM weights (1.0, 0.5, 3.0) (Table 1 (h), the headline keys), the
-    box score alone (Table 1 (a): "QAM off", Tables 2-3) and the pixel score
-    alone (Table 1 (c)); any other row of Table 1 is one more entry. The first
-    variant gives the plain keys (``AP_p`` ...), the others
-    ``<variant>/AP_p`` ... (no ``mIoU``: the semantic map is painted in
-    box-score order, as QANet's, so it is the same for every variant).
-    ``score_variants=None`` scores with the model's own ``scores`` and
-    ``part_scores`` instead (no components needed).
+    **What is scored.** The model's post-processing
+    (:func:`hp_mm.models.utils.qanet_post_process`, called by
+    ``TopDownParser.predict``) owns the QAM weights, the score and NMS
+    thresholds and the semantic map; the metric recomputes none of them. mIoU
+    scores ``pred_sem_seg``; AP^p / PCP / AP^r rank the persons of every
+    ranking the model returned (``pred_instances.score_variants``: the model's
+    own QAM ranking first, then e.g. box score only = "QAM off" and pixel
+    score only, QANet Table 1) by their ``variant_scores`` /
+    ``variant_part_scores``, counting the persons ``variant_kept`` (parsing NMS
+    and ``score_thr``). The first ranking gives the plain keys (``AP_p`` ...),
+    the others ``<ranking>/AP_p`` ... (no ``mIoU``: one semantic map). A
+    prediction without ``variant_scores`` is scored with its ``scores``,
+    ``part_scores`` and ``kept`` (default: all) as one ranking.
 
-    **QANet's evaluation protocol** (defaults, ``qanet/core/config.py``):
-    persons with ``S_q < score_thr`` (0.01, ``PARSING.SCORE_THRESH``) are
-    dropped from AP^p / PCP / AP^r; the mIoU map paints the persons with box
-    score ``>= miou_score_thr`` (0.3, ``PARSING.SEMSEG_SCORE_THRESH`` of CIHP;
-    QANet uses 0.05 for MHP-v2) in ascending box-score order; duplicate persons
-    are removed by parsing NMS (:mod:`hp_mm.evaluation.functional.parsing_nms`,
-    ``parsing_nms_thr`` 0.6, ``PARSING.PARSING_NMS_TH``) per variant, after the
-    mIoU map is painted; an image without any person box counts in AP^p only.
-
-    **Streaming.** ``process`` keeps, per image, one dict ``{variant: record}``
+    **Streaming.** ``process`` keeps, per image, one dict ``{ranking: record}``
     of :func:`accumulate_image` records (scores, per-threshold flags, region
     IoUs, a C x C confusion matrix; no mask), so ``collect_results``
     re-interleaves the ranks and drops the sampler's padding by count.
 
-    Consumed data-sample fields (a packed image-mode sample after
+    **Submission.** With ``output_dir`` the predictions are written in CIHP's
+    layout (:func:`hp_mm.evaluation.submission_writers.write_cihp_prediction`:
+    ``Category_ids`` = ``pred_sem_seg``, ``Human_ids`` / ``Instance_ids`` of the
+    kept persons of the first ranking); with ``format_only`` nothing is scored
+    (no ground truth needed), as mmseg's ``IoUMetric``.
+
+    Consumed data-sample fields (an image-mode sample after
     ``TopDownParser.predict``): ``gt_sem_seg.data`` (1, H, W) category map
     (values outside ``[0, C)`` ignored), ``gt_instance_map.data`` (1, H, W)
-    person ids (0 = none), ``pred_instances`` with ``parsings`` (N, H, W)
-    integer per-person label maps over the image, ``box_scores``,
-    ``iou_scores``, ``pixel_scores`` (N,) and ``part_pixel_scores`` (N, C - 1)
-    (or ``scores`` (N,) and ``part_scores`` (N, C - 1) with
-    ``score_variants=None``).
+    person ids (0 = none), ``pred_sem_seg.data`` (1, H, W), ``pred_instances``
+    with ``parsings`` (N, H, W) integer per-person label maps over the image
+    and the rankings above.
 
     Note:
-        N: number of persons predicted in an image (detector boxes kept).
-        C: number of classes, background included, ``len(dataset_meta['classes'])``.
+        N: number of persons predicted in an image (detector boxes).
+        V: rankings. C: number of classes, background included.
         H, W: image height and width.
 
     Args:
-        score_variants (dict[str, tuple[float, float, float]] | None): Name ->
-            QAM weights ``(alpha, beta, gamma)``; the first one is the headline.
-            Defaults to ``DEFAULT_SCORE_VARIANTS``. None: the model's scores.
-        score_thr (float): Persons with a (variant) score below it are dropped
-            from AP^p, PCP and AP^r. Defaults to 0.01 (QANet).
-        miou_score_thr (float): Persons with a box score below it are left out
-            of the mIoU map. Defaults to 0.3 (QANet, CIHP).
-        parsing_nms_thr (float, optional): Parsing NMS threshold on the mean
-            part IoU; None disables it. Defaults to 0.6 (QANet).
         max_regions (int, optional): QANet's cap of 254 part regions per image
-            (uint8 PNG). None keeps all. Defaults to 254.
+            (uint8 PNG). None keeps all.
         skip_empty_gt_persons (bool): Drop gt persons without a foreground
             pixel (MHP-v2's official evaluator). Defaults to False (QANet).
         count_empty_images (bool): Count images without any predicted person
@@ -99,6 +84,8 @@ class MultiHumanParsingMetric(BaseMetric):
             the per-class AP^r.
         decimals (int, optional): Rounding of the returned percentages.
             Defaults to 2; None keeps full precision.
+        format_only (bool): Only write the submission (needs ``output_dir``).
+        output_dir (str, optional): Where to write the CIHP-layout predictions.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Key prefix; None uses ``default_prefix``.
         collect_dir (str, optional): Directory for collecting results across
@@ -107,126 +94,107 @@ class MultiHumanParsingMetric(BaseMetric):
     default_prefix: Optional[str] = 'parsing'
 
     def __init__(self,
-                 score_variants: Optional[Dict[str, Sequence[float]]] = DEFAULT_SCORE_VARIANTS,
-                 score_thr: float = 0.01,
-                 miou_score_thr: float = 0.3,
-                 parsing_nms_thr: Optional[float] = 0.6,
                  max_regions: Optional[int] = QANET_MAX_REGIONS,
                  skip_empty_gt_persons: bool = False,
                  count_empty_images: bool = False,
                  class_mean: str = 'nanmean',
                  decimals: Optional[int] = 2,
+                 format_only: bool = False,
+                 output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
-                 collect_dir: Optional[str] = None) -> None:
+                 collect_dir: Optional[str] = None,
+                 **kwargs) -> None:
+        moved = sorted(set(kwargs) & set(_MOVED_TO_MODEL))
+        if moved:
+            raise TypeError(
+                f'MultiHumanParsingMetric does not take {moved} any more: the model owns '
+                'QANet\'s post-processing; set ' +
+                ', '.join(f'model.test_cfg.{_MOVED_TO_MODEL[k]}' for k in moved) + ' instead')
+        if kwargs:
+            raise TypeError(f'unexpected MultiHumanParsingMetric arguments: {sorted(kwargs)}')
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
-        self.score_variants = self._check_variants(score_variants)
         if class_mean not in ('nanmean', 'mean'):
             raise ValueError(f"class_mean must be 'nanmean' or 'mean', got {class_mean!r}")
-        self.score_thr = float(score_thr)
-        self.miou_score_thr = float(miou_score_thr)
-        self.parsing_nms_thr = None if parsing_nms_thr is None else float(parsing_nms_thr)
+        if format_only and not output_dir:
+            raise ValueError('format_only=True needs an output_dir for the CIHP-layout files')
         self.max_regions = max_regions
         self.skip_empty_gt_persons = skip_empty_gt_persons
         self.count_empty_images = count_empty_images
         self.class_mean = class_mean
         self.decimals = decimals
-
-    @staticmethod
-    def _check_variants(variants) -> Optional[Dict[str, Tuple[float, float, float]]]:
-        if variants is None:
-            return None
-        if not isinstance(variants, Mapping) or not variants:
-            raise TypeError('score_variants must be a non-empty {name: (alpha, beta, gamma)} '
-                            f'dict or None, got {variants!r}')
-        out = OrderedDict()
-        for name, weights in variants.items():
-            if not isinstance(name, str) or not name or '/' in name:
-                raise ValueError(f'score variant names must be non-empty strings without "/", '
-                                 f'got {name!r}')
-            weights = tuple(float(w) for w in weights)
-            if len(weights) != 3 or min(weights) < 0 or not sum(weights) > 0:
-                raise ValueError(f'score variant {name!r}: weights must be 3 non-negative '
-                                 f'numbers summing to > 0, got {weights!r}')
-            out[name] = weights
-        return out
+        self.format_only = format_only
+        self.output_dir = output_dir
+        if output_dir:
+            mkdir_or_exist(output_dir)
 
     # ------------------------------------------------------------------ per image
     @staticmethod
-    def variant_scores(pred_instances: Mapping,
-                       num_classes: int,
-                       score_variants: Optional[Mapping[str, Sequence[float]]]) -> dict:
-        """Person and part scores of every variant, from the score components.
+    def rankings(pred_instances: Mapping, num_classes: int) -> 'OrderedDict[str, tuple]':
+        """The rankings of a prediction: ``{name: (scores, part_scores, kept)}``.
 
         Args:
             pred_instances (Mapping): The fields listed in the class docstring.
             num_classes (int): C.
-            score_variants (Mapping | None): Name -> (alpha, beta, gamma); None
-                uses the model's ``scores`` and ``part_scores``.
 
         Returns:
-            dict: ``{variant: (scores (N,) float64 ndarray, part_scores (N, C - 1)
-            float64 ndarray)}``.
+            OrderedDict: name -> (scores (N,) float64, part_scores (N, C - 1)
+            float64, kept (N,) bool, weights), ndarrays; ``weights`` are the
+            ranking's QAM weights (``score_variant_weights``) or None.
         """
 
-        def field(name, ndim):
+        def field(name, shape_tail, dtype):
             if name not in pred_instances:
                 raise KeyError(f'pred_instances has no "{name}" '
                                f'(fields: {sorted(pred_instances.keys())})')
-            value = torch.as_tensor(pred_instances[name]).detach().to('cpu', torch.float64)
-            n = value.shape[0] if value.dim() else -1
-            if value.dim() != ndim or (ndim == 2 and value.shape[1] != num_classes - 1):
+            value = torch.as_tensor(pred_instances[name]).detach().cpu().to(dtype)
+            if value.dim() != 1 + len(shape_tail) or tuple(value.shape[1:]) != shape_tail:
                 raise ValueError(f'pred_instances.{name} has shape {tuple(value.shape)}, '
-                                 f'expected ({n if n >= 0 else "N"}'
-                                 f'{", " + str(num_classes - 1) if ndim == 2 else ""}) '
+                                 f'expected (N{"".join(", " + str(d) for d in shape_tail)}) '
                                  f'(num_classes={num_classes})')
-            return value
+            return value.numpy()
 
-        if score_variants is None:
-            return {MODEL_VARIANT: (field('scores', 1).numpy(), field('part_scores', 2).numpy())}
-        needed = set()
-        for weights in score_variants.values():
-            needed.update(name for name, w in zip(_COMPONENTS, weights) if w != 0)
-        if any(w[2] != 0 for w in score_variants.values()):
-            needed.add('part_pixel_scores')
-        values = {name: field(name, 2 if name == 'part_pixel_scores' else 1) for name in needed}
-        lengths = {name: v.shape[0] for name, v in values.items()}
-        if len(set(lengths.values())) > 1:
-            raise ValueError(f'pred_instances score fields differ in length: {lengths}')
-        n = next(iter(lengths.values())) if lengths else 0
-        ones = torch.ones(n, dtype=torch.float64)
-        box, iou, pix = (values.get(name, ones) for name in _COMPONENTS)
-        part_pix = values.get('part_pixel_scores', ones[:, None].expand(n, num_classes - 1))
-        out = {}
-        for name, weights in score_variants.items():
-            scores = quality_score(box, iou, pix, weights)
-            parts = quality_score(box[:, None], iou[:, None], part_pix, weights)
-            out[name] = (scores.numpy(), parts.numpy())
+        out = OrderedDict()
+        if 'variant_scores' in pred_instances:
+            names = tuple(pred_instances.get('score_variants') or ())
+            V = len(names)
+            if not V:
+                raise KeyError('pred_instances has variant_scores but no score_variants names')
+            scores = field('variant_scores', (V, ), torch.float64)
+            parts = field('variant_part_scores', (V, num_classes - 1), torch.float64)
+            kept = field('variant_kept', (V, ), torch.bool)
+            weights = tuple(pred_instances.get('score_variant_weights') or (None, ) * V)
+            for v, name in enumerate(names):
+                w = None if weights[v] is None else tuple(float(x) for x in weights[v])
+                out[name] = (scores[:, v], parts[:, v], kept[:, v], w)
+            return out
+        scores = field('scores', (), torch.float64)
+        parts = field('part_scores', (num_classes - 1, ), torch.float64)
+        kept = field('kept', (), torch.bool) if 'kept' in pred_instances else \
+            np.ones(scores.shape[0], dtype=bool)
+        out[MODEL_VARIANT] = (scores, parts, kept, None)
         return out
 
     @staticmethod
     def sample_records(pred_instances: Mapping,
+                       pred_sem_seg,
                        gt_category_map,
                        gt_instance_map,
                        num_classes: int,
-                       score_variants: Optional[Mapping[str, Sequence[float]]] = None,
-                       score_thr: float = 0.01,
-                       miou_score_thr: float = 0.3,
-                       parsing_nms_thr: Optional[float] = 0.6,
                        max_regions: Optional[int] = QANET_MAX_REGIONS,
                        skip_empty_gt_persons: bool = False) -> Dict[str, dict]:
-        """The item stored for one image: one :func:`accumulate_image` record per variant.
+        """The item stored for one image: one :func:`accumulate_image` record per ranking.
 
         Args:
-            pred_instances (Mapping): ``parsings`` (N, H, W) and the score fields.
+            pred_instances (Mapping): ``parsings`` (N, H, W) and the rankings.
+            pred_sem_seg (ndarray | Tensor): (1, H, W) or (H, W) semantic map.
             gt_category_map (ndarray | Tensor): (H, W) part classes.
             gt_instance_map (ndarray | Tensor): (H, W) person ids, 0 = none.
             num_classes (int): C.
-            score_variants, score_thr, miou_score_thr, parsing_nms_thr,
-                max_regions, skip_empty_gt_persons: As in the class.
+            max_regions, skip_empty_gt_persons: As in the class.
 
         Returns:
-            dict[str, dict]: ``{variant: record}``.
+            dict[str, dict]: ``{ranking: record}``.
         """
         if 'parsings' not in pred_instances:
             raise KeyError(f'pred_instances has no "parsings" '
@@ -235,41 +203,30 @@ class MultiHumanParsingMetric(BaseMetric):
         if hasattr(parsings, 'detach'):
             parsings = parsings.detach().cpu().numpy()
         parsings = np.asarray(parsings)
-        gt = dict(category_map=_to_map(gt_category_map, 'gt_sem_seg'),
-                  instance_map=_to_map(gt_instance_map, 'gt_instance_map'))
+        gt = dict(category_map=as_label_map(gt_category_map, 'gt_sem_seg'),
+                  instance_map=as_label_map(gt_instance_map, 'gt_instance_map'))
+        sem_seg = as_label_map(pred_sem_seg, 'pred_sem_seg')
         if parsings.ndim != 3 or parsings.shape[1:] != gt['category_map'].shape:
             raise ValueError(f'pred_instances.parsings has shape {parsings.shape}, expected '
                              f'(N, {", ".join(map(str, gt["category_map"].shape))})')
-        variants = MultiHumanParsingMetric.variant_scores(pred_instances, num_classes,
-                                                          score_variants)
         n = parsings.shape[0]
-        for name, (scores, _) in variants.items():
+        records = {}
+        for name, (scores, part_scores, kept, weights) in MultiHumanParsingMetric.rankings(
+                pred_instances, num_classes).items():
             if scores.shape[0] != n:
                 raise ValueError(f'{n} parsings but {scores.shape[0]} scores ({name})')
-        box = pred_instances.get('box_scores')
-        if box is None:  # score_variants=None without box scores: the model's scores
-            box = next(iter(variants.values()))[0]
-        box = torch.as_tensor(box).detach().to('cpu', torch.float64).numpy().reshape(-1)
-        miou = None
-        if parsing_nms_thr is not None and n > 1:
-            miou = pairwise_parsing_miou(parsings, num_classes)
-        records = {}
-        for name, (scores, part_scores) in variants.items():
-            if miou is not None:
-                keep = parsing_nms(miou, scores, parsing_nms_thr)
-                # suppressed persons leave AP^p / AP^r but stay in the mIoU map (QANet)
-                scores = np.where(keep, scores, -np.inf)
             persons = [
                 dict(parsing=parsings[i], score=float(scores[i]), part_scores=part_scores[i],
-                     semseg_score=float(box[i])) for i in range(n)
+                     kept=bool(kept[i])) for i in range(n)
             ]
             records[name] = accumulate_image(
-                persons, gt, num_classes, score_thr=score_thr, miou_score_thr=miou_score_thr,
-                max_regions=max_regions, skip_empty_gt_persons=skip_empty_gt_persons)
+                persons, gt, num_classes, score_thr=-np.inf, max_regions=max_regions,
+                skip_empty_gt_persons=skip_empty_gt_persons, sem_seg=sem_seg)
+            records[name]['weights'] = weights
         return records
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Append one ``{variant: record}`` item per sample to ``self.results``.
+        """Append one ``{ranking: record}`` item per sample (and write the submission).
 
         Args:
             data_batch (dict): A batch from the dataloader (unused).
@@ -281,20 +238,36 @@ class MultiHumanParsingMetric(BaseMetric):
             where = data_sample.get('img_path') or data_sample.get('seg_map_path') or \
                 'a data sample'
             try:
-                for key in ('gt_sem_seg', 'gt_instance_map', 'pred_instances'):
+                needed = ('pred_instances', 'pred_sem_seg') if self.format_only else \
+                    ('gt_sem_seg', 'gt_instance_map', 'pred_instances', 'pred_sem_seg')
+                for key in needed:
                     if data_sample.get(key) is None:
                         raise KeyError(f'the data sample has no "{key}" (a packed image-mode '
-                                       'sample with the parser\'s pred_instances is needed)')
+                                       'sample with the parser\'s predictions is needed)')
+                if self.output_dir:
+                    self.write_prediction(data_sample, num_classes)
+                if self.format_only:
+                    continue
                 item = self.sample_records(
-                    data_sample['pred_instances'], data_sample['gt_sem_seg']['data'],
-                    data_sample['gt_instance_map']['data'], num_classes,
-                    score_variants=self.score_variants, score_thr=self.score_thr,
-                    miou_score_thr=self.miou_score_thr, parsing_nms_thr=self.parsing_nms_thr,
-                    max_regions=self.max_regions,
+                    data_sample['pred_instances'], data_sample['pred_sem_seg']['data'],
+                    data_sample['gt_sem_seg']['data'], data_sample['gt_instance_map']['data'],
+                    num_classes, max_regions=self.max_regions,
                     skip_empty_gt_persons=self.skip_empty_gt_persons)
             except (KeyError, ValueError, TypeError) as e:
                 raise type(e)(f'{where}: {e.args[0] if e.args else e}') from e
             self.results.append(item)
+
+    def write_prediction(self, data_sample: Mapping, num_classes: int) -> Dict[str, str]:
+        """Write one sample's CIHP-layout files under ``output_dir``."""
+        pred = data_sample['pred_instances']
+        scores, _, kept, _ = next(iter(self.rankings(pred, num_classes).values()))
+        maps = person_instance_maps(pred['parsings'], scores, score_thr=None, keep=kept)
+        path = data_sample.get('img_path') or data_sample.get('seg_map_path')
+        if not path:
+            raise KeyError('the data sample has no img_path to name its submission files')
+        name = osp.splitext(osp.basename(path))[0]
+        return write_cihp_prediction(self.output_dir, name, data_sample['pred_sem_seg']['data'],
+                                     maps['human_ids'], maps['instance_ids'], maps['regions'])
 
     def _num_classes(self, data_samples: Sequence[dict]) -> int:
         meta = self.dataset_meta or {}
@@ -356,12 +329,9 @@ class MultiHumanParsingMetric(BaseMetric):
 
     @staticmethod
     def calculate(preds: Sequence[Mapping],
+                  pred_sem_segs: Sequence,
                   gts: Sequence[Mapping],
                   num_classes: int,
-                  score_variants: Optional[Mapping[str, Sequence[float]]] = DEFAULT_SCORE_VARIANTS,
-                  score_thr: float = 0.01,
-                  miou_score_thr: float = 0.3,
-                  parsing_nms_thr: Optional[float] = 0.6,
                   max_regions: Optional[int] = QANET_MAX_REGIONS,
                   skip_empty_gt_persons: bool = False,
                   count_empty_images: bool = False,
@@ -371,6 +341,7 @@ class MultiHumanParsingMetric(BaseMetric):
 
         Args:
             preds (Sequence[Mapping]): Per image, the ``pred_instances`` fields.
+            pred_sem_segs (Sequence): Per image, the (H, W) semantic map.
             gts (Sequence[Mapping]): Per image, ``dict(category_map=(H, W),
                 instance_map=(H, W))``.
             num_classes (int): C.
@@ -379,14 +350,14 @@ class MultiHumanParsingMetric(BaseMetric):
         Returns:
             dict[str, float]: The keys of :meth:`compute_metrics`, unprefixed.
         """
-        if len(preds) != len(gts):
-            raise ValueError(f'{len(preds)} predictions for {len(gts)} ground truths')
-        variants = MultiHumanParsingMetric._check_variants(score_variants)
+        if not len(preds) == len(pred_sem_segs) == len(gts):
+            raise ValueError(f'{len(preds)} predictions, {len(pred_sem_segs)} semantic maps '
+                             f'for {len(gts)} ground truths')
         results = [
-            MultiHumanParsingMetric.sample_records(
-                p, g['category_map'], g['instance_map'], num_classes, variants, score_thr,
-                miou_score_thr, parsing_nms_thr, max_regions, skip_empty_gt_persons)
-            for p, g in zip(preds, gts)
+            MultiHumanParsingMetric.sample_records(p, m, g['category_map'], g['instance_map'],
+                                                   num_classes, max_regions,
+                                                   skip_empty_gt_persons)
+            for p, m, g in zip(preds, pred_sem_segs, gts)
         ]
         return MultiHumanParsingMetric.summarize(results, num_classes, count_empty_images,
                                                  class_mean, decimals)['metrics']
@@ -404,6 +375,10 @@ class MultiHumanParsingMetric(BaseMetric):
             ... (no ``mIoU``) of the others, in percent.
         """
         logger: MMLogger = MMLogger.get_current_instance()
+        if self.format_only:
+            print_log(f'multi-person predictions written to {self.output_dir} (CIHP layout); '
+                      'format_only: nothing scored', logger)
+            return OrderedDict()
         meta = self.dataset_meta or {}
         num_classes = len(meta['classes']) if meta.get('classes') else \
             int(np.asarray(results[0][next(iter(results[0]))]['confusion']).shape[0])
@@ -417,11 +392,11 @@ class MultiHumanParsingMetric(BaseMetric):
         columns = ('mIoU', ) + METRIC_KEYS[:-1]  # the paper's column order
         table = PrettyTable(['Scores', '(a, b, g)'] + list(columns))
         for name, res in out['variants'].items():
-            weights = 'model' if self.score_variants is None else \
-                ', '.join(f'{w:g}' for w in self.score_variants[name])
+            w = results[0][name].get('weights')
+            weights = 'model' if w is None else ', '.join(f'{x:g}' for x in w)
             table.add_row([name, weights] + [fmt(res[k]) for k in columns])
         print_log(f'multi-person parsing on {out["num_images"]} images (QANet Table 1 style; '
-                  'the mIoU map is painted in box-score order, the same for every row):', logger)
+                  'mIoU scores the model\'s semantic map, the same for every row):', logger)
         print_log('\n' + table.get_string(), logger=logger)
 
         name, head = next(iter(out['variants'].items()))
@@ -438,17 +413,3 @@ class MultiHumanParsingMetric(BaseMetric):
         print_log(f'per class results ({name} scores):', logger)
         print_log('\n' + table.get_string(), logger=logger)
         return out['metrics']
-
-
-def _to_map(x, name: str) -> np.ndarray:
-    """(1, H, W) or (H, W) tensor/array -> (H, W) integer ndarray."""
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x)
-    if x.ndim == 3 and x.shape[0] == 1:
-        x = x[0]
-    if x.ndim != 2:
-        raise ValueError(f'{name} must have shape (1, H, W) or (H, W), got {x.shape}')
-    if not np.issubdtype(x.dtype, np.integer):
-        raise TypeError(f'{name} must hold integers, got dtype {x.dtype}')
-    return x

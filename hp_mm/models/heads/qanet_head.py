@@ -23,53 +23,7 @@ from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
 from hp_mm.registry import MODELS
-
-
-def parsing_miou(pred: Tensor, target: Tensor, num_classes: int,
-                 ignore_index: Optional[int] = 255) -> Tensor:
-    """Per-person mean IoU between a predicted and a GT label map (the IoU target).
-
-    As QANet ``qanet/modeling/parsing_head/loss.py`` l.8-19 and l.33-41
-    (``fast_hist``, ``cal_one_mean_iou``, ``np.nanmean``): for each person a
-    C x C confusion matrix over all pixels, per class
-    ``IoU_c = TP_c / (GT_c + Pred_c - TP_c)``, averaged over the classes
-    **with a non-empty union** (present in the GT or in the prediction;
-    background, class 0, included). QANet's crops have no ignored pixels;
-    here pixels labelled ``ignore_index`` (the out-of-image border of a
-    crop) are left out, as the parsing losses leave them out. A person with
-    no valid pixel gets 0 (QANet: NaN), which the IoU loss skips.
-
-    Args:
-        pred (Tensor): Predicted labels, shape (N, H, W), integer in [0, C).
-        target (Tensor): GT labels, shape (N, H, W), integer in [0, C) or
-            ``ignore_index``.
-        num_classes (int): C.
-        ignore_index (int | None): Label left out of the confusion matrix.
-
-    Returns:
-        Tensor: mIoU per person, shape (N,), float32 in [0, 1], no gradient.
-    """
-    if pred.shape != target.shape or pred.dim() != 3:
-        raise ValueError(f'pred and target must both be (N, H, W), got {tuple(pred.shape)} and '
-                         f'{tuple(target.shape)}')
-    n = pred.shape[0]
-    pred = pred.reshape(n, -1).long()
-    target = target.reshape(n, -1).long()
-    valid = (target >= 0) & (target < num_classes)
-    if ignore_index is not None:
-        valid &= target != ignore_index
-    bad = valid & ((pred < 0) | (pred >= num_classes))
-    if bad.any():
-        raise ValueError(f'predicted labels must lie in [0, {num_classes})')
-    person = torch.arange(n, device=pred.device)[:, None].expand_as(pred)
-    index = (person * num_classes + target) * num_classes + pred
-    hist = torch.bincount(index[valid], minlength=n * num_classes * num_classes)
-    hist = hist.reshape(n, num_classes, num_classes).float()  # [person, gt, pred]
-    tp = hist.diagonal(dim1=1, dim2=2)
-    union = hist.sum(2) + hist.sum(1) - tp
-    present = union > 0
-    iou = torch.where(present, tp / union.clamp(min=1), torch.zeros_like(tp))
-    return iou.sum(1) / present.sum(1).clamp(min=1)
+from hp_mm.structures import paired_parsing_miou
 
 
 def parsing_iou_loss(pred: Tensor, target: Tensor) -> Tensor:
@@ -121,7 +75,7 @@ l.39-46)::
     mmseg's ``CrossEntropyLoss`` and ``LovaszLoss`` (``parsing_head/loss.py``
     l.47-53: mean CE + Lovasz-softmax over the classes present, per image,
     both weight 1); ``loss_iou`` is :func:`parsing_iou_loss` between the IoU
-    branch and the mIoU (:func:`parsing_miou`) of the branch's own argmax
+    branch and the mIoU (:func:`~hp_mm.structures.paired_parsing_miou`) of the branch's own argmax
     prediction with the GT, computed on the fly without gradient
     (``parsing_head/loss.py`` l.32-42). Gradients of ``loss_iou`` reach the
     IoU branch and the shared fused feature (QANet does not detach it), not
@@ -242,4 +196,5 @@ l.39-46)::
         seg_label = self._stack_batch_gt(batch_data_samples).squeeze(1)  # (N, H, W)
         logits = resize(seg_logits.detach(), size=seg_label.shape[1:], mode='bilinear',
                         align_corners=self.align_corners)
-        return parsing_miou(logits.argmax(1), seg_label, self.num_classes, self.ignore_index)
+        return paired_parsing_miou(logits.argmax(1), seg_label, self.num_classes,
+                                   self.ignore_index)

@@ -23,51 +23,16 @@ from mmseg.models.utils import resize
 from mmseg.utils import OptSampleList, SampleList
 from torch import Tensor
 
-from hp_mm.models.utils.quality_scores import pixel_score, quality_score
-from hp_mm.models.utils.top_down_affine import (bbox_xyxy_to_center_scale, get_affine_matrix,
-                                                paste_crops, warp_to_crops)
 from hp_mm.registry import MODELS
+from hp_mm.structures import (bbox_xyxy_to_center_scale, get_affine_matrix, paste_crops,
+                              warp_to_crops)
+from ..utils.qanet_post_process import QAM_WEIGHTS, qanet_post_process
+from ..utils.quality_scores import pixel_score
 from .parsing_encoder_decoder import ParsingEncoderDecoder, flip_label_permutation
 
 # QANet pastes at most this many bytes of probabilities at a time
 # (``parsing_head/inference.py`` l.88, ``GPU_MEM_LIMIT``).
 PASTE_BYTES_LIMIT = 1024**3
-
-
-def merge_person_parsings(parsings: Tensor, order_scores: Tensor,
-                          score_thr: float = 0.3) -> Tensor:
-    """Image-level category map from per-person label maps (QANet's global parsing).
-
-    As ``lib/data/evaluation/parsing_eval.py`` l.621-627: persons whose
-    ``order_scores`` (QANet: the box scores) is below ``score_thr``
-    (``PARSING.SEMSEG_SCORE_THRESH = 0.3``) are skipped; the others are
-    painted in ascending score order, each over its foreground
-    (``parsing > 0``), so where persons overlap the highest-scoring one wins.
-    Ties keep the input order (stable sort; the later person wins).
-
-    Args:
-        parsings (Tensor): Per-person label maps, shape (n, H, W), integer,
-            0 = not this person.
-        order_scores (Tensor): Shape (n,).
-        score_thr (float): Persons below it are left out.
-
-    Returns:
-        Tensor: Category map, shape (H, W), int64, 0 where no person paints.
-    """
-    if parsings.dim() != 3 or order_scores.shape != parsings.shape[:1]:
-        raise ValueError(f'parsings must be (n, H, W) and order_scores (n,), got '
-                         f'{tuple(parsings.shape)} and {tuple(order_scores.shape)}')
-    n, h, w = parsings.shape
-    if n == 0:
-        return parsings.new_zeros((h, w), dtype=torch.long)
-    order = torch.sort(order_scores, stable=True).indices
-    rank = torch.empty_like(order)
-    rank[order] = torch.arange(1, n + 1, device=order.device)
-    rank = torch.where(order_scores >= score_thr, rank, torch.zeros_like(rank))
-    painted = (parsings > 0) * rank[:, None, None].to(torch.int32)  # (n, H, W)
-    best, winner = painted.max(0)
-    merged = parsings.gather(0, winner[None]).squeeze(0).long()
-    return torch.where(best > 0, merged, torch.zeros_like(merged))
 
 
 @MODELS.register_module()
@@ -97,10 +62,12 @@ class TopDownParser(ParsingEncoderDecoder):
           parsings   = argmax_c P * [max_c P >= 1 / C]     (inference.py l.95, l.104-105)
           S_p, S_p^c = pixel_score(P, pixel_score_thr)     (l.107-123, on the pasted P)
           S_i        = mean over passes of the IoU branch  (core/test.py l.242-243)
-          S_q        = quality_score(S_b, S_i, S_p, qam_weights)  (evaluation.py l.293-299)
 
-      ``pred_sem_seg`` is :func:`merge_person_parsings` ordered by the box
-      score (or by ``S_q`` with ``semseg_order='quality'``).
+      and :func:`~hp_mm.models.utils.qanet_post_process` (the one QANet
+      post-processor) gives the QAM scores ``S_q = quality_score(S_b, S_i,
+      S_p, weights)`` of every ranking, parsing NMS (``kept``) and
+      ``pred_sem_seg`` (persons painted in box-score order, or by ``S_q`` with
+      ``semseg_order='quality'``).
 
     Call graph::
 
@@ -109,16 +76,22 @@ class TopDownParser(ParsingEncoderDecoder):
         predict(): no person_boxes -> ParsingEncoderDecoder.predict()  (crop mode)
                    person_boxes    -> predict_persons():
                        crop_persons() -> forward_crops() -> _crop_logits() [one pass, +flip]
-                       -> per image: _paste_and_score() -> merge_person_parsings()
+                       -> per image: _paste_and_score() -> qanet_post_process()
 
     ``test_cfg`` keys of image mode (value in ``qanet_r50_fpn.py``; default
-    when absent): ``flip`` (True; False), ``qam_weights`` ((1.0, 0.5, 3.0)),
-    ``pixel_score_thr`` (0.2), ``input_size`` ((384, 512), as ``(W, H)``),
-    ``bbox_padding`` (1.25, QANet ``lib/data/structures/instance_box.py``
-    l.41-42), ``semseg_score_thr`` (0.3, ``qanet/core/config.py`` l.718
-    ``PARSING.SEMSEG_SCORE_THRESH``), ``semseg_order`` (``'box'``, QANet; or
-    ``'quality'``), ``crop_pad_value`` (0: the raw pixel value outside the
-    image, ``cv2.warpAffine``'s border in the training crops).
+    when absent): ``flip`` (True; False), ``pixel_score_thr`` (0.2),
+    ``input_size`` ((384, 512), as ``(W, H)``), ``bbox_padding`` (1.25, QANet
+    ``lib/data/structures/instance_box.py`` l.41-42), ``crop_pad_value`` (0:
+    the raw pixel value outside the image, ``cv2.warpAffine``'s border in the
+    training crops), and the post-processing keys of
+    :func:`~hp_mm.models.utils.qanet_post_process`: ``score_variants``
+    (``dict(qam=(1.0, 0.5, 3.0), box=(1.0, 0.0, 0.0), pixel=(0.0, 0.0,
+    1.0))``: the first is the model's ranking, the others extra rankings
+    for the evaluation tables; default ``dict(qam=qam_weights)``),
+    ``qam_weights`` ((1.0, 0.5, 3.0), used when ``score_variants`` is
+    absent), ``score_thr`` (0.01), ``parsing_nms_thr`` (0.6),
+    ``semseg_score_thr`` (0.3, ``PARSING.SEMSEG_SCORE_THRESH`` of CIHP; 0.05
+    for MHP-v2) and ``semseg_order`` (``'box'``, QANet; or ``'quality'``).
     """
 
     # ------------------------------------------------------------- predict
@@ -155,11 +128,14 @@ class TopDownParser(ParsingEncoderDecoder):
         Returns:
             list[SegDataSample]: The samples with ``pred_sem_seg`` PixelData
             (1, H, W) int64 and ``pred_instances`` InstanceData over the n
-            persons: ``bboxes`` (n, 4), ``box_scores``, ``iou_scores``,
-            ``pixel_scores``, ``scores`` (n,), ``part_pixel_scores``,
-            ``part_scores`` (n, C - 1), ``parsings`` (n, H, W) uint8.
+            detected persons: ``bboxes`` (n, 4), ``box_scores``, ``iou_scores``,
+            ``pixel_scores``, ``scores`` (n,), ``kept`` (n,) bool (survived
+            parsing NMS and ``score_thr``), ``part_pixel_scores``,
+            ``part_scores`` (n, C - 1), ``parsings`` (n, H, W) uint8, and every
+            ranking of ``score_variants`` (names in the metainfo
+            ``score_variants``): ``variant_scores`` (n, V), ``variant_part_scores``
+            (n, V, C - 1), ``variant_kept`` (n, V).
         """
-        cfg = self.test_cfg
         device = inputs.device
         num_classes = self.decode_head.num_classes
         img_shapes = [self._image_shape(s, inputs) for s in data_samples]
@@ -182,10 +158,7 @@ class TopDownParser(ParsingEncoderDecoder):
             probs = inputs.new_zeros((0, num_classes) + tuple(self._input_size()[::-1]))
             ious = inputs.new_zeros((0, ))
 
-        weights = tuple(cfg.get('qam_weights', (1.0, 0.5, 3.0)))
-        order = cfg.get('semseg_order', 'box')
-        if order not in ('box', 'quality'):
-            raise ValueError(f"test_cfg.semseg_order must be 'box' or 'quality', got {order!r}")
+        post_cfg = self.post_process_cfg()
         start = 0
         for sample, img_shape, n, bboxes, s_b in zip(data_samples, img_shapes, counts, boxes,
                                                      box_scores):
@@ -193,18 +166,57 @@ class TopDownParser(ParsingEncoderDecoder):
             start += n
             parsings, s_p, s_pc = self._paste_and_score(probs[sl], matrices[sl], img_shape)
             s_i = ious[sl]
-            scores = quality_score(s_b, s_i, s_p, weights)
-            part_scores = quality_score(s_b[:, None], s_i[:, None], s_pc, weights)
-            sample.pred_instances = InstanceData(
-                bboxes=bboxes, box_scores=s_b, iou_scores=s_i, pixel_scores=s_p,
-                part_pixel_scores=s_pc, scores=scores, part_scores=part_scores,
-                parsings=parsings)
-            merged = merge_person_parsings(parsings, s_b if order == 'box' else scores,
-                                           cfg.get('semseg_score_thr', 0.3))
-            sample.pred_sem_seg = PixelData(data=merged[None])
+            sample.pred_instances, sample.pred_sem_seg = self.pack_persons(
+                parsings, bboxes, s_b, s_i, s_p, s_pc, **post_cfg)
         return data_samples
 
     # ------------------------------------------------------------ building blocks
+    @staticmethod
+    def pack_persons(parsings: Tensor, bboxes: Tensor, box_scores: Tensor,
+                     iou_scores: Optional[Tensor], pixel_scores: Optional[Tensor],
+                     part_pixel_scores: Tensor, **post_cfg) -> Tuple[InstanceData, PixelData]:
+        """Post-process one image's persons and pack them as the model's prediction.
+
+        Args:
+            parsings (Tensor): (n, H, W) per-person label maps.
+            bboxes (Tensor): (n, 4) boxes.
+            box_scores, iou_scores, pixel_scores (Tensor): (n,) components.
+            part_pixel_scores (Tensor): (n, C - 1).
+            **post_cfg: Keyword arguments of :func:`qanet_post_process`.
+
+        Returns:
+            tuple[InstanceData, PixelData]: ``pred_instances`` (fields in
+            :meth:`predict_persons`) and ``pred_sem_seg`` (1, H, W).
+        """
+        post = qanet_post_process(parsings, box_scores, iou_scores, pixel_scores,
+                                  part_pixel_scores, **post_cfg)
+        rankings = post['variants'].values()
+        n = parsings.shape[0]
+        ones = box_scores.new_ones(n)
+        instances = InstanceData(
+            metainfo=dict(score_variants=tuple(post['variants']),
+                          score_variant_weights=tuple(r['weights'] for r in rankings)),
+            bboxes=bboxes, box_scores=box_scores,
+            iou_scores=ones if iou_scores is None else iou_scores,
+            pixel_scores=ones if pixel_scores is None else pixel_scores,
+            part_pixel_scores=part_pixel_scores, scores=post['scores'],
+            part_scores=post['part_scores'], kept=post['kept'], parsings=parsings,
+            variant_scores=torch.stack([r['scores'] for r in rankings], 1),
+            variant_part_scores=torch.stack([r['part_scores'] for r in rankings], 1),
+            variant_kept=torch.stack([r['kept'] for r in rankings], 1))
+        return instances, PixelData(data=post['sem_seg'][None])
+
+    def post_process_cfg(self) -> dict:
+        """The keyword arguments of :func:`qanet_post_process` from ``test_cfg``."""
+        cfg = self.test_cfg
+        variants = cfg.get('score_variants', None) or dict(
+            qam=tuple(cfg.get('qam_weights', QAM_WEIGHTS)))
+        out = dict(score_variants=variants)
+        for key in ('score_thr', 'parsing_nms_thr', 'semseg_score_thr', 'semseg_order'):
+            if key in cfg:
+                out[key] = cfg[key]
+        return out
+
     def _input_size(self) -> Tuple[int, int]:
         size = tuple(int(v) for v in self.test_cfg.get('input_size', (384, 512)))
         if len(size) != 2:

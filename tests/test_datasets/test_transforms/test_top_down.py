@@ -7,7 +7,7 @@ import pytest
 from hp_mm.datasets.transforms import (LoadMultiPersonAnnotations, LoadPersonParsingAnnotation,
                                        PersonAffine, PersonBBoxCenterScale, PersonRandomFlip,
                                        PersonRandomScaleRotate)
-from hp_mm.models.utils import get_affine_matrix
+from hp_mm.structures import get_affine_matrix
 
 PAIRS = [(14, 15), (16, 17), (18, 19)]
 

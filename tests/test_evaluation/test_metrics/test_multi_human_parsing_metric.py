@@ -3,7 +3,10 @@
 Hand-built scene: ``two_person_scene`` in tests/conftest.py (persons A and B, classes
 background, head, left-arm, right-arm; 40 pixels).
 
-Every expected number is derived by hand below and also checked against
+The predictions go through the model's own post-processing first
+(``TopDownParser.pack_persons`` -> ``qanet_post_process``: QAM rankings, parsing NMS,
+semantic map), exactly as ``TopDownParser.predict`` returns them; the metric scores them
+as they are. Every expected number is derived by hand below and also checked against
 ``eval_multi_human_parsing`` on the same persons and scores.
 """
 import math
@@ -22,8 +25,10 @@ from mmseg.structures import SegDataSample
 
 from hp_mm.evaluation import MultiHumanParsingMetric
 from hp_mm.evaluation.functional import eval_multi_human_parsing
-from hp_mm.models.utils import quality_score
+from hp_mm.models.segmentors import TopDownParser
+from hp_mm.models.utils import check_score_variants, quality_score
 from hp_mm.registry import METRICS
+from hp_mm.structures import semantic_map
 from conftest import evaluate_on_rank, free_port, two_person_scene
 
 C = 4
@@ -81,6 +86,23 @@ def data_sample(pred_instances, gt=None, img_path='img.jpg'):
     return sample
 
 
+#: The model's post-processing settings (QANet's defaults) and the metric's own arguments.
+POST_KEYS = ('score_variants', 'score_thr', 'parsing_nms_thr', 'semseg_score_thr')
+
+
+def post_process(samples, score_variants=VARIANTS, **post_cfg):
+    """What ``TopDownParser.predict`` returns: the samples with post-processed predictions."""
+    out = []
+    for s in samples:
+        p = s.pred_instances
+        s = s.clone()
+        s.pred_instances, s.pred_sem_seg = TopDownParser.pack_persons(
+            p.parsings, p.bboxes, p.box_scores, p.iou_scores if 'iou_scores' in p else None,
+            p.pixel_scores, p.part_pixel_scores, score_variants=score_variants, **post_cfg)
+        out.append(s)
+    return out
+
+
 def make_metric(**kwargs):
     metric = MultiHumanParsingMetric(**kwargs)
     metric.dataset_meta = dict(META)
@@ -88,8 +110,13 @@ def make_metric(**kwargs):
 
 
 def run(samples, **kwargs):
+    """Post-process with the ``POST_KEYS`` of ``kwargs`` (``miou_score_thr`` is the model's
+    ``semseg_score_thr``), then evaluate with the metric's own arguments."""
+    if 'miou_score_thr' in kwargs:
+        kwargs['semseg_score_thr'] = kwargs.pop('miou_score_thr')
+    post_cfg = {k: kwargs.pop(k) for k in POST_KEYS if k in kwargs}
     metric = make_metric(**kwargs)
-    metric.process({}, [s.to_dict() for s in samples])
+    metric.process({}, [s.to_dict() for s in post_process(samples, **post_cfg)])
     return metric, metric.evaluate(len(samples))
 
 
@@ -138,7 +165,7 @@ def test_perfect_prediction():
     assert len(res) == 6 + 2 * 5  # mIoU only once: the same map for every variant
     # exactly one small item per image: a record per variant, no masks
     assert len(metric.results) == 0  # evaluate() cleared them
-    metric.process({}, [s.to_dict() for s in samples])
+    metric.process({}, [s.to_dict() for s in post_process(samples)])
     item = metric.results[0]
     assert list(item) == list(VARIANTS)
     assert item['qam']['confusion'].shape == (C, C)
@@ -168,7 +195,7 @@ def fp_samples():
 def test_false_positive_and_variants_reorder():
     samples = fp_samples()
     metric = make_metric()
-    metric.process({}, [s.to_dict() for s in samples])
+    metric.process({}, [s.to_dict() for s in post_process(samples)])
     rec = metric.results[0]
     fp_qam = math.exp((math.log(0.95) + 0.5 * math.log(0.5) + 3 * math.log(0.1)) / 4.5)
     assert fp_qam == pytest.approx(0.1973, abs=1e-4)
@@ -246,12 +273,18 @@ def test_model_scores_and_calculate():
     p = samples[0].pred_instances
     p.scores = torch.tensor([0.3, 0.2, 0.1])
     p.part_scores = torch.tensor([[0.3] * 3, [0.2] * 3, [0.1] * 3])
-    metric, res = run(samples, score_variants=None)
+    # a prediction without rankings: scored with its own scores (semantic map in box order)
+    samples[0].pred_sem_seg = PixelData(data=semantic_map(p.parsings, p.box_scores, 0.3)[None])
+    metric = make_metric()
+    metric.process({}, [s.to_dict() for s in samples])
+    res = metric.evaluate(1)
     assert set(res) == {f'parsing/{k}' for k in KEYS}
     assert res['parsing/AP_p'] == 100  # the FP is ranked last by the model's scores
     # the static entry point, without a runner or data samples
     gts = [dict(category_map=scene()[0], instance_map=scene()[1])]
-    out = MultiHumanParsingMetric.calculate([p.to_dict()], gts, C)
+    post = post_process(fp_samples())[0]
+    out = MultiHumanParsingMetric.calculate([post.pred_instances.to_dict()],
+                                            [post.pred_sem_seg.data], gts, C)
     assert out['box/AP_p'] == round(100 * 37 / 54, 2) and out['AP_p'] == 100
     assert out['mIoU'] == 82.5
 
@@ -271,26 +304,38 @@ def test_registry_prefix_and_table(capsys):
 
 def test_bad_inputs_name_the_sample():
     metric = make_metric()
-    sample = data_sample(pred([gt_person(1)], [0.9], [0.9], [0.9]), img_path='x/1.jpg').to_dict()
+    sample = post_process([data_sample(pred([gt_person(1)], [0.9], [0.9], [0.9]),
+                                       img_path='x/1.jpg')])[0].to_dict()
     del sample['gt_instance_map']
     with pytest.raises(KeyError, match=r'x/1.jpg: the data sample has no "gt_instance_map"'):
         metric.process({}, [sample])
-    bad = data_sample(pred([gt_person(1)], [0.9], [0.9], [0.9], part_pix=[0.9, 0.9, 0.9]),
-                      img_path='x/2.jpg')
-    bad.pred_instances.part_pixel_scores = torch.zeros(1, 5)
-    with pytest.raises(ValueError, match=r'x/2.jpg: pred_instances.part_pixel_scores has shape'):
+    bad = post_process([data_sample(pred([gt_person(1)], [0.9], [0.9], [0.9],
+                                         part_pix=[0.9, 0.9, 0.9]), img_path='x/2.jpg')])[0]
+    bad.pred_instances.variant_part_scores = torch.zeros(1, 3, 5)
+    with pytest.raises(ValueError, match=r'x/2.jpg: pred_instances.variant_part_scores has shape'):
         metric.process({}, [bad.to_dict()])
-    bad = data_sample(pred([gt_person(1)], [0.9], [0.9], [0.9]), img_path='x/3.jpg').to_dict()
-    del bad['pred_instances']['iou_scores']
-    with pytest.raises(KeyError, match=r'x/3.jpg: pred_instances has no "iou_scores"'):
+    bad = post_process([data_sample(pred([gt_person(1)], [0.9], [0.9], [0.9]),
+                                    img_path='x/3.jpg')])[0].to_dict()
+    del bad['pred_instances']['variant_kept']
+    with pytest.raises(KeyError, match=r'x/3.jpg: pred_instances has no "variant_kept"'):
         metric.process({}, [bad])
     assert metric.results == []
-    # iou_scores are not needed when no variant weighs them
-    make_metric(score_variants=dict(box=(1, 0, 0), pixel=(0, 0, 1))).process({}, [bad])
+    # the model's post-processing: iou_scores are needed only when a ranking weighs them
+    no_iou = data_sample(pred([gt_person(1)], [0.9], [0.9], [0.9]))
+    del no_iou.pred_instances.iou_scores
+    with pytest.raises(ValueError, match=r'iou_scores is None'):
+        post_process([no_iou])
+    make_metric().process({}, [s.to_dict() for s in post_process(
+        [no_iou], score_variants=dict(box=(1, 0, 0), pixel=(0, 0, 1)))])
     with pytest.raises(ValueError, match='weights'):
-        MultiHumanParsingMetric(score_variants=dict(qam=(1, 1)))
+        check_score_variants(dict(qam=(1, 1)))
     with pytest.raises(ValueError, match='names'):
-        MultiHumanParsingMetric(score_variants={'a/b': (1, 1, 1)})
+        check_score_variants({'a/b': (1, 1, 1)})
+    # the settings that moved from the metric to the model are refused with their new place
+    with pytest.raises(TypeError, match=r'model.test_cfg.semseg_score_thr'):
+        MultiHumanParsingMetric(miou_score_thr=0.05)
+    with pytest.raises(TypeError, match=r'model.test_cfg.score_variants'):
+        MultiHumanParsingMetric(score_variants=dict(qam=(1, 1, 1)))
 
 
 def random_samples(num, seed, size=(24, 32)):
@@ -328,7 +373,7 @@ def random_samples(num, seed, size=(24, 32)):
 
 @pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()), reason='needs gloo')
 def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
-    samples = random_samples(7, seed=3)  # 7 images: rank 1 gets one padding image
+    samples = post_process(random_samples(7, seed=3))  # 7 images: rank 1 gets one padding image
     evaluator = Evaluator(MultiHumanParsingMetric())
     evaluator.dataset_meta = dict(META)
     evaluator.process(samples)

@@ -9,8 +9,9 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from hp_mm.models.heads import QANetHead
-from hp_mm.models.heads.qanet_head import parsing_iou_loss, parsing_miou
+from hp_mm.models.heads.qanet_head import parsing_iou_loss
 from hp_mm.registry import MODELS
+from hp_mm.structures import paired_parsing_miou
 
 LOSSES = [
     dict(type='CrossEntropyLoss', avg_non_ignore=True, loss_weight=1.0, loss_name='loss_ce'),
@@ -61,9 +62,9 @@ def test_parsing_miou_hand_computed():
     gt = torch.tensor([[[0, 1, 2], [2, 255, 0]]])
     # valid pixels: all but (1, 1). class 0: TP 2 / union 2; class 1: 1 / 2; class 2: 1 / 2;
     # classes 3, 4 absent from both -> not averaged
-    torch.testing.assert_close(parsing_miou(pred, gt, 5), torch.tensor([2 / 3]))
+    torch.testing.assert_close(paired_parsing_miou(pred, gt, 5), torch.tensor([2 / 3]))
     # a person whose pixels are all ignored scores 0; perfect prediction scores 1
-    both = parsing_miou(torch.stack([pred[0], gt[0].clamp(max=4)]),
+    both = paired_parsing_miou(torch.stack([pred[0], gt[0].clamp(max=4)]),
                         torch.stack([torch.full((2, 3), 255), gt[0].clamp(max=4)]), 5)
     torch.testing.assert_close(both, torch.tensor([0.0, 1.0]))
 
@@ -83,7 +84,7 @@ def test_parsing_miou_equals_qanet_without_ignored_pixels():
     g = torch.Generator().manual_seed(1)
     pred = torch.randint(0, 6, (4, 9, 7), generator=g)
     gt = torch.randint(0, 4, (4, 9, 7), generator=g)
-    ours = parsing_miou(pred, gt, 7)
+    ours = paired_parsing_miou(pred, gt, 7)
     ref = [_qanet_miou_reference(gt[i].numpy(), pred[i].numpy(), 7) for i in range(4)]
     np.testing.assert_allclose(ours.numpy(), ref, rtol=1e-6)
 
@@ -113,7 +114,7 @@ def test_loss_keys_target_and_gradient_paths():
     logits, iou = head.forward_with_iou(feats)
     up = torch.nn.functional.interpolate(logits, size=(64, 48), mode='bilinear',
                                          align_corners=False)
-    target = parsing_miou(up.argmax(1), labels, 5)
+    target = paired_parsing_miou(up.argmax(1), labels, 5)
     torch.testing.assert_close(losses['loss_iou'], parsing_iou_loss(iou, target))
     assert not head.iou_targets(logits, samples).requires_grad
 

@@ -8,10 +8,10 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 from mmseg.structures import SegDataSample
 
-from hp_mm.models.segmentors import TopDownParser, merge_person_parsings
+from hp_mm.models.segmentors import TopDownParser
 from hp_mm.models.utils import pixel_score, quality_score
-from hp_mm.models.utils.top_down_affine import bbox_xyxy_to_center_scale, paste_crops
 from hp_mm.registry import MODELS
+from hp_mm.structures import bbox_xyxy_to_center_scale, paste_crops, semantic_map
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 PAIRS = [(2, 3), (4, 5)]
@@ -47,7 +47,8 @@ def test_configs_build_qanet_parts():
         assert cfg.model.decode_head.type == 'QANetHead'
         assert [d.type for d in cfg.model.decode_head.loss_decode] == ['CrossEntropyLoss',
                                                                        'LovaszLoss']
-        assert cfg.model.test_cfg.qam_weights == (1.0, 0.5, 3.0)
+        assert cfg.model.test_cfg.score_variants.qam == (1.0, 0.5, 3.0)  # the model's ranking first
+        assert list(cfg.model.test_cfg.score_variants) == ['qam', 'box', 'pixel']
         assert cfg.model.test_cfg.input_size == size
         assert cfg.model.test_cfg.flip and cfg.model.test_cfg.pixel_score_thr == 0.2
     model = _model()
@@ -112,17 +113,17 @@ def _paint_reference(parsings, keys, thr):
     return out
 
 
-def test_merge_person_parsings_paints_in_score_order():
+def test_semantic_map_paints_in_score_order():
     parsings = torch.zeros(3, 4, 5, dtype=torch.uint8)
     parsings[0, :, :3] = 1
     parsings[1, 1:, 2:] = 2
     parsings[2, 0, :] = 3
-    merged = merge_person_parsings(parsings, torch.tensor([0.9, 0.5, 0.1]), 0.3)
+    merged = semantic_map(parsings, torch.tensor([0.9, 0.5, 0.1]), 0.3)
     expected = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 2, 2], [1, 1, 1, 2, 2], [1, 1, 1, 2, 2]])
     torch.testing.assert_close(merged, expected)
-    torch.testing.assert_close(merge_person_parsings(parsings, torch.tensor([0.4, 0.5, 0.6])),
+    torch.testing.assert_close(semantic_map(parsings, torch.tensor([0.4, 0.5, 0.6])),
                                _paint_reference(parsings, [0.4, 0.5, 0.6], 0.3))
-    assert merge_person_parsings(parsings[:0], torch.zeros(0)).shape == (4, 5)
+    assert semantic_map(parsings[:0], torch.zeros(0)).shape == (4, 5)
 
 
 @pytest.mark.parametrize('order', ['box', 'quality'])
@@ -163,12 +164,13 @@ def test_image_mode_predict_two_persons(order):
         assert (inst.parsings[i][outside] == 0).all()
         assert (inst.parsings[i][inside] > 0).all()
 
-    # scores are QAM of their components; pixel scores come from the pasted, flip-averaged probs
-    torch.testing.assert_close(inst.scores, quality_score(inst.box_scores, inst.iou_scores,
-                                                          inst.pixel_scores, (1.0, 0.5, 3.0)))
+    # scores are QAM of their components (float64, by the post-processing); pixel scores come
+    # from the pasted, flip-averaged probs
+    box, iou, pix = inst.box_scores.double(), inst.iou_scores.double(), inst.pixel_scores.double()
+    torch.testing.assert_close(inst.scores, quality_score(box, iou, pix, (1.0, 0.5, 3.0)))
     torch.testing.assert_close(
-        inst.part_scores, quality_score(inst.box_scores[:, None], inst.iou_scores[:, None],
-                                        inst.part_pixel_scores, (1.0, 0.5, 3.0)))
+        inst.part_scores, quality_score(box[:, None], iou[:, None],
+                                        inst.part_pixel_scores.double(), (1.0, 0.5, 3.0)))
     data = model.data_preprocessor(dict(inputs=[img], data_samples=[sample]), False)
     with torch.no_grad():
         crops, mats = model.crop_persons(data['inputs'], inst.bboxes, torch.zeros(2).long(),

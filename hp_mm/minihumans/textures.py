@@ -13,7 +13,7 @@ def texture_patch(tex, x0, y0, h, w, scale, rng):
 
     Args:
         tex (dict): Texture from
-            :func:`hp_mm.datasets.minihumans.appearance.sample_texture`.
+            :func:`hp_mm.minihumans.appearance.sample_texture`.
         x0 (int): Left of the window in image pixels.
         y0 (int): Top of the window in image pixels.
         h (int): Window height H.

@@ -1,7 +1,7 @@
 """Appearance sampling: skin, hair, garments, accessories and their textures.
 
 A texture is a small dict (see :func:`sample_texture`) rendered by
-:func:`hp_mm.datasets.minihumans.textures.texture_patch`. Colours are BGR
+:func:`hp_mm.minihumans.textures.texture_patch`. Colours are BGR
 uint8 triples.
 """
 from dataclasses import dataclass, field

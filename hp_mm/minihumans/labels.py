@@ -8,6 +8,9 @@ labels agree exactly with the drawn image.
 """
 import numpy as np
 
+from hp_mm.datasets import (ATRDataset, CIHPDataset, LIPDataset, MHPv2InstanceDataset,
+                            PascalPersonPartDataset)
+
 # ---------------------------------------------------------------- drawing codes
 # 0..19 coincide with LIP; 20.. are MiniHumans-only codes.
 BG = 0
@@ -64,30 +67,13 @@ SEG_ACCESSORY = 17
 NUM_SEGMENTS = 18
 
 # ------------------------------------------------------------------ class names
-LIP_CLASSES = ('Background', 'Hat', 'Hair', 'Glove', 'Sunglasses',
-               'UpperClothes', 'Dress', 'Coat', 'Socks', 'Pants', 'Jumpsuits',
-               'Scarf', 'Skirt', 'Face', 'Left-arm', 'Right-arm', 'Left-leg',
-               'Right-leg', 'Left-shoe', 'Right-shoe')
-CIHP_CLASSES = LIP_CLASSES[:10] + ('Torso-skin', ) + LIP_CLASSES[11:]
-ATR_CLASSES = ('background', 'hat', 'hair', 'sunglass', 'upper-clothes',
-               'skirt', 'pants', 'dress', 'belt', 'left-shoe', 'right-shoe',
-               'face', 'left-leg', 'right-leg', 'left-arm', 'right-arm', 'bag',
-               'scarf')
-PASCAL_PART_CLASSES = ('Background', 'Head', 'Torso', 'Upper Arms',
-                       'Lower Arms', 'Upper Legs', 'Lower Legs')
-MHP_V2_CLASSES = (
-    'background', 'cap/hat', 'helmet', 'face', 'hair', 'left-arm',
-    'right-arm', 'left-hand', 'right-hand', 'protector', 'bikini/bra',
-    'jacket/windbreaker/hoodie', 't-shirt', 'polo-shirt', 'sweater',
-    'singlet', 'torso-skin', 'pants', 'shorts/swim-shorts', 'skirt',
-    'stockings', 'socks', 'left-boot', 'right-boot', 'left-shoe',
-    'right-shoe', 'left-highheel', 'right-highheel', 'left-sandal',
-    'right-sandal', 'left-leg', 'right-leg', 'left-foot', 'right-foot',
-    'coat', 'dress', 'robe', 'jumpsuit', 'other-full-body-clothes',
-    'headwear', 'backpack', 'ball', 'bats', 'belt', 'bottle', 'carrybag',
-    'cases', 'sunglasses', 'eyewear', 'glove', 'scarf', 'umbrella',
-    'wallet/purse', 'watch', 'wristband', 'tie', 'other-accessary',
-    'other-upper-body-clothes', 'other-lower-body-clothes')
+# The class names of each format are those of the hp_mm dataset class that reads it
+# (``METAINFO``), so the generator and the readers cannot disagree.
+LIP_CLASSES = LIPDataset.METAINFO['classes']
+CIHP_CLASSES = CIHPDataset.METAINFO['classes']
+ATR_CLASSES = ATRDataset.METAINFO['classes']
+PASCAL_PART_CLASSES = PascalPersonPartDataset.METAINFO['classes']
+MHP_V2_CLASSES = MHPv2InstanceDataset.METAINFO['classes']
 
 
 def _lut(mapping, num=256):

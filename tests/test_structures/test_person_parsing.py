@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from hp_mm.evaluation.functional import pairwise_parsing_miou, parsing_nms
+from hp_mm.structures import pairwise_parsing_miou, parsing_nms
 
 
 def _loop_mean_iou(a, b, num_classes):
@@ -72,3 +72,61 @@ def test_bad_inputs():
         pairwise_parsing_miou(np.zeros((1, 3, 3)), 2)
     with pytest.raises(ValueError, match='outside'):
         pairwise_parsing_miou(np.full((1, 3, 3), 2, np.uint8), 2)
+
+
+# ---------------------------------------------------------------- painting and mean part IoU
+from hp_mm.structures import (mean_part_iou, paint_persons, paired_parsing_miou,  # noqa: E402
+                              person_instance_maps)
+
+
+def test_paint_persons_by_hand_numpy_equals_torch():
+    # 2 x 4 image: a (score .2) covers cols 0-2, b (.7) cols 1-3, c (.7) col 3 only (tie with
+    # b: the later person wins), d (.05) below the threshold
+    a = np.array([[1, 1, 1, 0], [2, 2, 2, 0]])
+    b = np.array([[0, 3, 3, 3], [0, 3, 3, 3]])
+    c = np.array([[0, 0, 0, 4], [0, 0, 0, 0]])
+    d = np.array([[5, 5, 5, 5], [5, 5, 5, 5]])
+    maps = np.stack([a, b, c, d]).astype(np.uint8)
+    scores = np.array([0.2, 0.7, 0.7, 0.05])
+    owner, label = paint_persons(maps, scores, score_thr=0.1)
+    np.testing.assert_array_equal(owner, [[0, 1, 1, 2], [0, 1, 1, 1]])
+    np.testing.assert_array_equal(label, [[1, 3, 3, 4], [2, 3, 3, 3]])
+    assert owner.dtype == np.int64 and label.dtype == np.int64
+    t_owner, t_label = paint_persons(torch.as_tensor(maps), torch.as_tensor(scores), 0.1)
+    assert isinstance(t_owner, torch.Tensor)
+    np.testing.assert_array_equal(t_owner.numpy(), owner)
+    np.testing.assert_array_equal(t_label.numpy(), label)
+    # nobody painted: owner -1, label 0
+    owner, label = paint_persons(maps, scores, score_thr=0.9)
+    assert (owner == -1).all() and (label == 0).all()
+    owner, label = paint_persons(maps[:0], scores[:0])
+    assert owner.shape == (2, 4) and (owner == -1).all()
+    with pytest.raises(ValueError, match='n = 3'):
+        paint_persons(maps, scores[:3])
+
+
+def test_person_instance_maps_keep_drops_suppressed_persons():
+    a = np.array([[1, 1, 0], [1, 1, 0]])
+    b = np.array([[0, 2, 2], [0, 2, 2]])
+    maps = np.stack([a, b])
+    # b scores higher but was suppressed (keep False): a alone is drawn, id 1, one region
+    out = person_instance_maps(maps, [0.5, 0.9], keep=[True, False])
+    np.testing.assert_array_equal(out['human_ids'], [[1, 1, 0], [1, 1, 0]])
+    assert out['person_human_id'].tolist() == [1, 0]
+    assert out['regions'] == [(1, 1, 1, 0, 4)]
+    out = person_instance_maps(maps, [0.5, 0.9], score_thr=None)
+    np.testing.assert_array_equal(out['human_ids'], [[2, 1, 1], [2, 1, 1]])
+
+
+def test_mean_part_iou_by_hand():
+    inter = np.array([[2, 0, 1], [0, 0, 0]])
+    union = np.array([[4, 0, 2], [0, 0, 0]])
+    # (2/4 + 1/2) / 2 classes present; the second row has no class: NaN (or `empty`)
+    res = mean_part_iou(inter, union)
+    assert res[0] == pytest.approx(0.5) and np.isnan(res[1])
+    res = mean_part_iou(torch.tensor(inter), torch.tensor(union), empty=0.0)
+    torch.testing.assert_close(res, torch.tensor([0.5, 0.0]))
+    # paired: a map against itself is 1, against an all-different map of the same classes 0
+    pred = torch.tensor([[[1, 1], [2, 2]], [[1, 1], [2, 2]]])
+    target = torch.tensor([[[1, 1], [2, 2]], [[2, 2], [1, 1]]])
+    torch.testing.assert_close(paired_parsing_miou(pred, target, 3), torch.tensor([1.0, 0.0]))

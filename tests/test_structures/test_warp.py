@@ -1,4 +1,4 @@
-"""Top-down affine core: QANet's box extension, cv2-equivalent warps, paste-back."""
+"""Top-down warp core: cv2-equivalent warps, paste-back."""
 import math
 
 import cv2
@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from hp_mm.models.utils import (bbox_xywh_to_xyxy, bbox_xyxy_to_center_scale,
-                                bbox_xyxy_to_xywh, get_affine_matrix, mask_to_bbox,
-                                paste_crops, warp_to_crops)
+from hp_mm.structures import (bbox_xyxy_to_center_scale, get_affine_matrix, paste_crops,
+                              warp_to_crops)
 
 
 def apply(m, pts):
@@ -26,23 +25,6 @@ def smooth_image(h, w, c=3, seed=0):
         fx, fy, px, py = rng.uniform(0.02, 0.06, 2).tolist() + rng.uniform(0, 6, 2).tolist()
         chans.append(127 + 60 * np.sin(fx * xx + px) + 60 * np.cos(fy * yy + py))
     return np.stack(chans, -1).astype(np.float32)
-
-
-def test_center_scale_extension_by_hand():
-    boxes = torch.tensor([[10., 20., 50., 60.],   # 40 x 40: too wide for 3:4 -> grow h
-                          [0., 0., 30., 100.],    # 30 x 100: too tall -> grow w
-                          [5., 5., 35., 45.]])    # 30 x 40: already 3:4
-    centers, scales = bbox_xyxy_to_center_scale(boxes, aspect_ratio=0.75, padding=1.25)
-    torch.testing.assert_close(centers, torch.tensor([[30., 40.], [15., 50.], [20., 25.]]))
-    torch.testing.assert_close(scales, torch.tensor([[40 * 1.25, 40 / 0.75 * 1.25],
-                                                     [75 * 1.25, 100 * 1.25],
-                                                     [30 * 1.25, 40 * 1.25]]))
-    # padding defaults to QANet's 1.25 and every region has w / h == aspect_ratio
-    _, default_scales = bbox_xyxy_to_center_scale(boxes, 0.75)
-    torch.testing.assert_close(default_scales, scales)
-    torch.testing.assert_close(scales[:, 0] / scales[:, 1], torch.full((3, ), 0.75))
-    with pytest.raises(ValueError, match=r'\(N, 4\)'):
-        bbox_xyxy_to_center_scale(torch.zeros(3))
 
 
 @pytest.mark.parametrize('rot', [0.0, 25.0, -60.0])
@@ -163,18 +145,6 @@ def test_paste_crops_inverts_warp_inside_box():
     assert paste_crops(crops[:0], m[:0], (80, 100)).shape == (0, 2, 80, 100)
     assert warp_to_crops(image, m[:0], torch.zeros(0), (out_w, out_h)).shape == (0, 2, out_h,
                                                                                   out_w)
-
-
-def test_box_conventions():
-    xywh = np.array([[3., 4., 10., 20.]])
-    xyxy = bbox_xywh_to_xyxy(xywh)
-    np.testing.assert_allclose(xyxy, [[2.5, 3.5, 12.5, 23.5]])
-    np.testing.assert_allclose(bbox_xyxy_to_xywh(xyxy), xywh)
-    torch.testing.assert_close(bbox_xywh_to_xyxy(torch.tensor(xywh)), torch.tensor(xyxy))
-    mask = np.zeros((30, 20), np.uint8)
-    mask[4:24, 3:13] = 7  # columns 3..12, rows 4..23: COCO [3, 4, 10, 20]
-    np.testing.assert_allclose(mask_to_bbox(mask), xyxy[0])
-    assert mask_to_bbox(np.zeros((3, 3))) is None
 
 
 def test_errors():

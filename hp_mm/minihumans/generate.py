@@ -112,7 +112,7 @@ def generate_dataset(fmt, out_dir, num_train, num_val, seed=0, workers=1,
 
     Returns:
         dict | tuple[dict, list]: The dataset card (see
-        :func:`hp_mm.datasets.minihumans.card.build_card`) with ``rate``
+        :func:`hp_mm.minihumans.card.build_card`) with ``rate``
         (images/s), ``seconds`` and ``workers``; and the records when
         ``return_records``. Unless ``dry_run``, the card is also written to
         ``<out_dir>/minihumans_card.json``.

@@ -8,11 +8,11 @@ re-ID boxes (:mod:`.scenes`), and writes the on-disk layouts of LIP, ATR,
 PASCAL-Person-Part, CIHP, MHP-v2, Market-1501 and COCO person boxes
 (:mod:`.writers`), with a dataset card (:mod:`.card`).
 
-Only numpy, OpenCV and the standard library are needed (mmengine's progress
-bar is used when importable).
+It needs numpy and OpenCV; class names come from the hp_mm dataset classes'
+``METAINFO`` (:mod:`.labels`), so it imports :mod:`hp_mm.datasets` (and mmseg).
 
 Example:
-    >>> from hp_mm.datasets.minihumans import generate_dataset
+    >>> from hp_mm.minihumans import generate_dataset
     >>> card = generate_dataset('lip', 'data/minihumans/LIP', 600, 100,
     ...                         seed=0, workers=2)
 """

@@ -2,7 +2,7 @@
 
 A :class:`Canvas` holds the image and three label maps of the same size:
 
-* ``sem``: drawing codes (:mod:`hp_mm.datasets.minihumans.labels`),
+* ``sem``: drawing codes (:mod:`hp_mm.minihumans.labels`),
 * ``seg``: body-segment ids,
 * ``human``: person index (0 = none).
 

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from hp_mm.datasets.minihumans import (VAL_OFFSET, format_card,
+from hp_mm.minihumans import (VAL_OFFSET, format_card,
                                        generate_dataset, render_scene,
                                        render_single_person)
 

@@ -1,0 +1,26 @@
+"""Pure operations shared by datasets, models, evaluation and apis (torch/numpy only).
+
+Dependency direction: ``structures`` <- ``datasets``, ``models``, ``evaluation`` <-
+``engine`` <- ``visualization``, ``apis`` <- ``tools``. Nothing here imports the
+registry, mmengine or another hp_mm package.
+
+- :mod:`.bbox`: box conventions (COCO <-> pixel-centre xyxy), mask boxes, QANet's
+  box -> centre / scale extension.
+- :mod:`.warp`: top-down affine matrices, batched crop warping and paste-back.
+- :mod:`.person_parsing`: per-person parsing maps: painting persons into semantic
+  and instance maps, mean part IoU, parsing NMS.
+"""
+from .bbox import (bbox_center_xyxy_to_coco, bbox_coco_to_center_xyxy,
+                   bbox_xyxy_to_center_scale, mask_to_bbox)
+from .label_map import as_label_map
+from .person_parsing import (QANET_SCORE_THR, mean_part_iou, paint_persons,
+                             paired_parsing_miou, pairwise_parsing_miou, parsing_nms,
+                             person_instance_maps, semantic_map)
+from .warp import get_affine_matrix, paste_crops, warp_to_crops
+
+__all__ = [
+    'bbox_coco_to_center_xyxy', 'bbox_center_xyxy_to_coco', 'bbox_xyxy_to_center_scale',
+    'mask_to_bbox', 'as_label_map', 'get_affine_matrix', 'warp_to_crops', 'paste_crops', 'QANET_SCORE_THR',
+    'paint_persons', 'semantic_map', 'person_instance_maps', 'mean_part_iou',
+    'paired_parsing_miou', 'pairwise_parsing_miou', 'parsing_nms'
+]
