@@ -28,9 +28,8 @@ import re
 from collections import defaultdict
 from typing import Dict, List, Optional
 
-import mmcv
 import numpy as np
-from mmengine.fileio import exists, get, get_text, list_dir_or_file, list_from_file
+from mmengine.fileio import exists, get_text, list_dir_or_file, list_from_file
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 

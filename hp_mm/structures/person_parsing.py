@@ -23,7 +23,6 @@ Note:
     n, P: persons of an image. C: classes, background (0) included.
     H, W: image (or crop) height and width.
 """
-import warnings
 from typing import Optional, Tuple
 
 import numpy as np

@@ -1,7 +1,6 @@
 """Loading transforms that fail loudly, naming the file and what was expected."""
 from typing import Optional
 
-import numpy as np
 from mmcv.transforms import LoadImageFromFile
 from mmseg.datasets.transforms import LoadAnnotations
 

@@ -2,7 +2,7 @@
 import os.path as osp
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch

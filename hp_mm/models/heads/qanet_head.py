@@ -12,7 +12,7 @@ Note:
     h, w: height and width of the 1/4 feature (``H / 4``, ``W / 4``).
     K: channels of the fused 1/4 feature (``channels``).
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
