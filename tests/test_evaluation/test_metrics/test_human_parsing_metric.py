@@ -262,3 +262,29 @@ def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
     for rank in range(2):  # rank 0 computes, then broadcasts to every rank
         with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:
             assert pickle.load(f) == expected
+
+
+def test_output_dir_and_format_only_write_lip_label_pngs(tmp_path):
+    import cv2
+    samples = _hand_samples()
+    for i, s in enumerate(samples):
+        s.set_metainfo(dict(img_path=f'/data/LIP/val_images/10000{i}_1.jpg'))
+    # output_dir alone: the PNGs are written and the numbers are unchanged
+    metric = _make_metric(output_dir=str(tmp_path / 'eval'))
+    metric.process({}, [s.to_dict() for s in samples])
+    assert metric.evaluate(3) == HAND_METRICS
+    for i, s in enumerate(samples):
+        png = cv2.imread(str(tmp_path / 'eval' / f'10000{i}_1.png'), cv2.IMREAD_UNCHANGED)
+        assert png.dtype == np.uint8
+        np.testing.assert_array_equal(png, s.pred_sem_seg.data[0].numpy())
+    # format_only: a test-server submission, no ground truth needed, nothing scored
+    metric = _make_metric(format_only=True, output_dir=str(tmp_path / 'sub'))
+    no_gt = [s.to_dict() for s in samples]
+    for s in no_gt:
+        del s['gt_sem_seg']
+    metric.process({}, no_gt)
+    assert metric.evaluate(3) == {}
+    assert sorted(p.name for p in (tmp_path / 'sub').iterdir()) == [
+        '100000_1.png', '100001_1.png', '100002_1.png']
+    with pytest.raises(ValueError, match='output_dir'):
+        HumanParsingMetric(format_only=True)

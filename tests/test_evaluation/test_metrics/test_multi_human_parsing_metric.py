@@ -14,6 +14,7 @@ import pickle
 import re
 import uuid
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -386,3 +387,41 @@ def test_two_process_gloo_equals_single_process(tmp_path, spawn_ranks):
     for rank in range(2):  # rank 0 computes, then broadcasts to every rank
         with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:
             assert pickle.load(f) == expected
+
+
+def test_format_only_writes_the_cihp_layout_that_the_reader_reads_back(tmp_path):
+    from mmengine.registry import init_default_scope
+
+    from hp_mm.datasets import CIHPInstanceDataset
+    init_default_scope('hp_mm')
+    samples = post_process(fp_samples())
+    samples[0].set_metainfo(dict(img_path=str(tmp_path / 'src' / '0000007.jpg')))
+    split = tmp_path / 'instance-level_human_parsing' / 'Validation'
+    metric = make_metric(format_only=True, output_dir=str(split))
+    metric.process({}, [s.to_dict() for s in samples])
+    assert metric.results == [] and metric.evaluate(1) == {}  # nothing scored, no gt needed
+    # the reader needs the image and the id list next to the written maps
+    (split / 'Images').mkdir()
+    cv2.imwrite(str(split / 'Images' / '0000007.jpg'), np.zeros((4, 10, 3), np.uint8))
+    (split / 'val_id.txt').write_text('0000007\n')
+    dataset = CIHPInstanceDataset(
+        data_root=str(tmp_path / 'instance-level_human_parsing'), ann_file='Validation/val_id.txt',
+        data_prefix=dict(img_path='Validation/Images'), data_mode='image',
+        pipeline=[dict(type='LoadParsingImageFromFile'), dict(type='LoadMultiPersonAnnotations'),
+                  dict(type='PackMultiPersonParsingInputs')])
+    info = dataset.get_data_info(0)
+    # every kept person, human ids by descending score: A (.9) 1, B (.8) 2, the FP (.197) 3
+    assert samples[0].pred_instances.kept.all() and info['person_ids'] == [1, 2, 3]
+    packed = dataset[0]['data_samples']
+    torch.testing.assert_close(packed.gt_sem_seg.data.long(),
+                               samples[0].pred_sem_seg.data.long())
+    human = packed.gt_instance_map.data[0]
+    cat, inst = scene()
+    assert torch.equal(human == 1, torch.as_tensor(inst == 1))  # A's pixels
+    assert torch.equal(human == 2, torch.as_tensor(inst == 2))  # B's pixels
+    assert int((human == 3).sum()) == 4  # the FP's head blob on the background
+    lines = (split / 'Instance_ids' / '0000007.txt').read_text().split('\n')[:-1]
+    # regions in (human id, class) order: A head/left/right, B head/left/right, FP head
+    assert lines == ['1 1 1', '2 2 1', '3 3 1', '4 1 2', '5 2 2', '6 3 2', '7 1 3']
+    with pytest.raises(ValueError, match='output_dir'):
+        MultiHumanParsingMetric(format_only=True)
