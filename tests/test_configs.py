@@ -22,12 +22,23 @@ def test_config_builds(path):
     init_default_scope('hp_mm')
     cfg.model.pretrained = None
     model = revert_sync_batchnorm(MODELS.build(cfg.model))  # SyncBN needs a process group
-    num_classes = model.decode_head.num_classes
     dataset_cls = DATASETS.get(cfg.train_dataloader.dataset.type)
+    assert dataset_cls is not None, cfg.train_dataloader.dataset.type
+    metric = cfg.val_evaluator.type
+    if metric == 'ReIDMetric':  # re-ID (ISP and its baseline): an identity classifier head
+        heads = [m for m in model.modules() if hasattr(m, 'num_classes')]
+        assert heads and all(isinstance(h.num_classes, int) and h.num_classes > 0 for h in heads)
+        assert dataset_cls.__name__ in ('Market1501Dataset', 'DukeMTMCReIDDataset',
+                                        'CUHK03NPDataset', 'OccludedDukeDataset')
+        return
+    if metric == 'UnsupervisedParsingMetric':  # C2L / PiCIE: clusters, no classifier
+        assert 'classes' in dataset_cls.METAINFO
+        return
+    num_classes = model.decode_head.num_classes
     assert len(dataset_cls.METAINFO['classes']) == num_classes
     multi_person = cfg.train_dataloader.dataset.get('data_mode') is not None
     expected = 'MultiHumanParsingMetric' if multi_person else 'HumanParsingMetric'
-    assert cfg.val_evaluator.type == expected
+    assert metric == expected
     if multi_person:  # QANet's PARSING.SEMSEG_SCORE_THRESH: 0.05 on MHP-v2, 0.3 (default) else;
         # the model's post-processing owns it, the metric scores the model's semantic map
         thr = 0.05 if cfg.train_dataloader.dataset.type == 'MHPv2InstanceDataset' else 0.3
