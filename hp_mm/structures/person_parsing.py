@@ -131,7 +131,8 @@ def person_instance_maps(parsings, scores, score_thr: Optional[float] = QANET_SC
     visible = visible[np.argsort(-scores[visible], kind='stable')]
     person_human_id = np.zeros(n, dtype=np.int64)
     person_human_id[visible] = np.arange(1, visible.size + 1)
-    human = np.where(owner >= 0, person_human_id[np.maximum(owner, 0)], 0)
+    # person index -> human id, with a 0 for "nobody" (owner -1) at the end
+    human = np.append(person_human_id, 0)[owner]
     num_classes = int(label.max()) + 1 if label.size else 1
     key = human * num_classes + label  # (human, class) of each pixel, 0 = none
     keys, inverse, areas = np.unique(key, return_inverse=True, return_counts=True)

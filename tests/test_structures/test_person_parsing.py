@@ -116,6 +116,10 @@ def test_person_instance_maps_keep_drops_suppressed_persons():
     assert out['regions'] == [(1, 1, 1, 0, 4)]
     out = person_instance_maps(maps, [0.5, 0.9], score_thr=None)
     np.testing.assert_array_equal(out['human_ids'], [[2, 1, 1], [2, 1, 1]])
+    # no person at all (an image without detections): empty maps, no region
+    out = person_instance_maps(maps[:0], [])
+    assert out['human_ids'].shape == (2, 3) and not out['human_ids'].any()
+    assert not out['instance_ids'].any() and out['regions'] == []
 
 
 def test_mean_part_iou_by_hand():
