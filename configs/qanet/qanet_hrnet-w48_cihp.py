@@ -1,12 +1,18 @@
-# QANet, HRNet-W48 (mmseg's HRNet, all four branches into the FPN) + semantic FPN, CIHP
-# (8 GPUs x 32, 140 epochs).
+# QANet, HRNet-W48, CIHP (8 GPUs x 32, 140 epochs), the model of soeaver/QANet
+# cfgs/CIHP/QANet/QANet_H-W48_512x384_1x.yaml: no FPN neck (FPN.PANOPTIC.USE_FPN False), the
+# semantic-FPN head (PFPN) straight on the four HRNet branches (48/96/192/384 channels at strides
+# 4/8/16/32), HRNet fuse layers upsampling with nearest (lib/backbone/hrnet.py StageModule), IoU
+# branch 2 x 512. The official checkpoint converts with
+#   python tools/model_converters/qanet2hpmm.py QANet_H-W48_512x384_1x.pth \
+#       checkpoints/qanet_hrnet-w48_cihp.pth
 _base_ = ['./qanet_r50_cihp.py']
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     pretrained='open-mmlab://msra/hrnetv2_w48',
     backbone=dict(
         _delete_=True,
-        type='HRNet',
+        type='NearestFuseHRNet',
+        upsample_mode='nearest',
         norm_cfg=norm_cfg,
         norm_eval=False,
         extra=dict(
@@ -18,4 +24,5 @@ model = dict(
                         num_channels=(48, 96, 192)),
             stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
                         num_channels=(48, 96, 192, 384)))),
-    neck=dict(in_channels=[48, 96, 192, 384]))
+    neck=None,
+    decode_head=dict(in_channels=[48, 96, 192, 384]))

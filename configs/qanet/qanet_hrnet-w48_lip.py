@@ -1,4 +1,9 @@
-# QANet, HRNet-W48 (mmseg's HRNet) + semantic FPN, LIP single-person (paper: HRNet-W48 on LIP only).
+# QANet, HRNet-W48 (the official model: no FPN neck, nearest fuse upsampling; see
+# qanet_hrnet-w48_cihp.py), LIP single-person
+# (soeaver/QANet cfgs/LIP/QANet/QANet_H-W48_512x384_1x.yaml).
+# The official checkpoint converts with
+#   python tools/model_converters/qanet2hpmm.py QANet_H-W48_512x384_1x.pth \
+#       checkpoints/qanet_hrnet-w48_lip.pth --dataset lip
 # LIP in QANet's CIHP-style re-pack (unverified beyond ../shared/DATASETS.md):
 #   data/LIP/{Training,Validation}/{Images,Category_ids,Human_ids}/ + annotations/LIP_{train,val}.json
 # One person per image; the single-person mIoU is the mIoU of MultiHumanParsingMetric.

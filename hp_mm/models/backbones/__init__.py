@@ -1,0 +1,3 @@
+from .nearest_fuse_hrnet import NearestFuseHRNet
+
+__all__ = ['NearestFuseHRNet']
