@@ -6,7 +6,9 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer',
+# mmseg's SegLocalVisualizer plus a class legend and the persons of multi-person predictions
+# (boxes, ids, quality and part scores): what tools/test.py --show-dir draws
+visualizer = dict(type='ParsingLocalVisualizer', vis_backends=vis_backends, name='visualizer',
                   alpha=0.6)
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'

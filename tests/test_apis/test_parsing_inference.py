@@ -88,3 +88,22 @@ def test_infer_tool_writes_overlays_and_labels(lip_root, checkpoint, tmp_path):
               osp.join(lip_root, 'TrainVal_images/val_images'), '--out-dir', out])
     assert len(glob.glob(osp.join(out, '*_overlay.jpg'))) == 8
     assert len(glob.glob(osp.join(out, '*.png'))) == 8
+
+
+def test_read_image_rejects_truncated_files(lip_root, tmp_path):
+    from hp_mm.apis import check_image_bytes, read_image
+    path = list_images(osp.join(lip_root, 'TrainVal_images/val_images'))[0]
+    data = open(path, 'rb').read()
+    np.testing.assert_array_equal(read_image(path), cv2.imread(path))  # as LoadImageFromFile
+    cut = tmp_path / 'cut.jpg'
+    cut.write_bytes(data[:len(data) // 2])
+    assert cv2.imread(str(cut)) is not None  # cv2 alone decodes it (half grey): not an error
+    with pytest.raises(OSError, match=r'cut.jpg: truncated JPEG'):
+        read_image(str(cut))
+    ok, png = cv2.imencode('.png', cv2.imread(path))
+    with pytest.raises(OSError, match='truncated PNG'):
+        check_image_bytes(png.tobytes()[:-20], 'x.png')
+    check_image_bytes(png.tobytes(), 'x.png')
+    check_image_bytes(data + b'\x00' * 7, 'padded.jpg')  # bytes after the end marker are fine
+    with pytest.raises(FileNotFoundError, match='missing.jpg'):
+        read_image(str(tmp_path / 'missing.jpg'))
