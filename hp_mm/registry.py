@@ -34,7 +34,7 @@ LOOPS = Registry('loop', parent=MMSEG_LOOPS)
 HOOKS = Registry('hook', parent=MMSEG_HOOKS, locations=['hp_mm.engine.hooks'])
 
 DATASETS = Registry('dataset', parent=MMSEG_DATASETS, locations=['hp_mm.datasets'])
-DATA_SAMPLERS = Registry('data sampler', parent=MMSEG_DATA_SAMPLERS)
+DATA_SAMPLERS = Registry('data sampler', parent=MMSEG_DATA_SAMPLERS, locations=['hp_mm.datasets'])
 TRANSFORMS = Registry('transform', parent=MMSEG_TRANSFORMS, locations=['hp_mm.datasets.transforms'])
 
 MODELS = Registry('model', parent=MMSEG_MODELS, locations=['hp_mm.models'])

@@ -6,10 +6,15 @@ from .human_parsing_datasets import (ATRDataset, CIHPDataset, LIPDataset,
 from .multi_human_parsing_datasets import (BaseMultiHumanParsingDataset,
                                            CIHPInstanceDataset, MHPv2InstanceDataset,
                                            PascalPersonPartInstanceDataset)
+from .reid_datasets import (BaseReIDDataset, CUHK03NPDataset, DukeMTMCReIDDataset,
+                            Market1501Dataset, OccludedDukeDataset)
+from .samplers import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'CHALLENGE_ATTRIBUTES', 'HumanParsingDatasetMixin', 'LIPDataset', 'CIHPDataset',
     'ATRDataset', 'PascalPersonPartDataset', 'BaseMultiHumanParsingDataset',
-    'CIHPInstanceDataset', 'MHPv2InstanceDataset', 'PascalPersonPartInstanceDataset'
+    'CIHPInstanceDataset', 'MHPv2InstanceDataset', 'PascalPersonPartInstanceDataset',
+    'BaseReIDDataset', 'Market1501Dataset', 'DukeMTMCReIDDataset', 'CUHK03NPDataset',
+    'OccludedDukeDataset'
 ]

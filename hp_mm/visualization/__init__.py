@@ -1,4 +1,5 @@
 import mmseg.visualization  # noqa: F401  (parent registry content)
 from .parsing_local_visualizer import ParsingLocalVisualizer  # noqa: E402
+from .reid_rank_list import draw_rank_list, draw_rank_lists  # noqa: E402
 
-__all__ = ['ParsingLocalVisualizer']
+__all__ = ['ParsingLocalVisualizer', 'draw_rank_list', 'draw_rank_lists']

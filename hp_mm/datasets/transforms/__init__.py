@@ -1,6 +1,8 @@
 from .flip import ParsingRandomFlip
 from .formatting import PackMultiPersonParsingInputs
 from .loading import LoadParsingAnnotations, LoadParsingImageFromFile
+from .reid_transforms import (LoadReIDPartMask, PackReIDInputs, ReIDRandomErasing,
+                              ReIDRandomFlip, ReIDRandomPadCrop, ReIDResize)
 from .top_down import (LoadMultiPersonAnnotations, LoadPersonParsingAnnotation,
                        PersonAffine, PersonBBoxCenterScale, PersonRandomFlip,
                        PersonRandomScaleRotate)
@@ -8,5 +10,7 @@ from .top_down import (LoadMultiPersonAnnotations, LoadPersonParsingAnnotation,
 __all__ = [
     'ParsingRandomFlip', 'LoadParsingAnnotations', 'LoadParsingImageFromFile',
     'LoadPersonParsingAnnotation', 'LoadMultiPersonAnnotations', 'PersonBBoxCenterScale',
-    'PersonRandomFlip', 'PersonRandomScaleRotate', 'PersonAffine', 'PackMultiPersonParsingInputs'
+    'PersonRandomFlip', 'PersonRandomScaleRotate', 'PersonAffine', 'PackMultiPersonParsingInputs',
+    'LoadReIDPartMask', 'ReIDResize', 'ReIDRandomFlip', 'ReIDRandomPadCrop', 'ReIDRandomErasing',
+    'PackReIDInputs'
 ]

@@ -5,10 +5,13 @@ from .parsing_confusion import (MEDIUM_SIZE, SIZE_BINS, SMALL_SIZE, confusion_ma
 from .multi_human_parsing import (IOU_THRESHOLDS, accumulate_image, eval_multi_human_parsing,
                                   gt_index_map, match_persons, region_ious, semantic_confusion,
                                   summarize, voc_ap)
+from .reid import (aligned_distance, cosine_distance, euclidean_distance, eval_reid,
+                   re_ranking)
 
 __all__ = [
     'confusion_matrix', 'parsing_scores', 'mirror_confusion', 'person_bbox', 'person_size_bin',
     'size_bin', 'SIZE_BINS', 'SMALL_SIZE', 'MEDIUM_SIZE', 'eval_multi_human_parsing',
     'accumulate_image', 'summarize', 'voc_ap', 'IOU_THRESHOLDS', 'gt_index_map',
-    'match_persons', 'region_ious', 'semantic_confusion'
+    'match_persons', 'region_ious', 'semantic_confusion',
+    'eval_reid', 're_ranking', 'aligned_distance', 'cosine_distance', 'euclidean_distance'
 ]

@@ -1,4 +1,5 @@
 from .human_parsing_metric import LIP_ATTRIBUTES, HumanParsingMetric
 from .multi_human_parsing_metric import MultiHumanParsingMetric
+from .reid_metric import ReIDMetric
 
-__all__ = ['HumanParsingMetric', 'LIP_ATTRIBUTES', 'MultiHumanParsingMetric']
+__all__ = ['HumanParsingMetric', 'LIP_ATTRIBUTES', 'MultiHumanParsingMetric', 'ReIDMetric']

@@ -1,0 +1,3 @@
+from .identity_balanced_sampler import IdentityBalancedSampler
+
+__all__ = ['IdentityBalancedSampler']
