@@ -49,7 +49,7 @@ PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMSEG_PARAM_SCHEDULERS
 METRICS = Registry('metric', parent=MMSEG_METRICS, locations=['hp_mm.evaluation'])
 EVALUATOR = Registry('evaluator', parent=MMSEG_EVALUATOR, locations=['hp_mm.evaluation'])
 
-TASK_UTILS = Registry('task util', parent=MMSEG_TASK_UTILS)
+TASK_UTILS = Registry('task util', parent=MMSEG_TASK_UTILS, locations=['hp_mm.models'])
 VISUALIZERS = Registry('visualizer', parent=MMSEG_VISUALIZERS, locations=['hp_mm.visualization'])
 VISBACKENDS = Registry('vis_backend', parent=MMSEG_VISBACKENDS)
 LOG_PROCESSORS = Registry('log_processor', parent=MMSEG_LOG_PROCESSORS)

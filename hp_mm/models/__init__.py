@@ -5,3 +5,4 @@ from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .reid import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
+from .task_modules import *  # noqa: F401,F403

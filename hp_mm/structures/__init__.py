@@ -16,11 +16,14 @@ from .label_map import as_label_map
 from .person_parsing import (QANET_SCORE_THR, mean_part_iou, paint_persons,
                              paired_parsing_miou, pairwise_parsing_miou, parsing_nms,
                              person_instance_maps, semantic_map)
+from .pseudo_label_store import IGNORE_LABEL, PseudoLabelStore
 from .warp import get_affine_matrix, paste_crops, warp_to_crops
 
 __all__ = [
     'bbox_coco_to_center_xyxy', 'bbox_center_xyxy_to_coco', 'bbox_xyxy_to_center_scale',
-    'mask_to_bbox', 'as_label_map', 'get_affine_matrix', 'warp_to_crops', 'paste_crops', 'QANET_SCORE_THR',
+    'mask_to_bbox', 'as_label_map', 'get_affine_matrix', 'warp_to_crops', 'paste_crops',
+    'QANET_SCORE_THR',
     'paint_persons', 'semantic_map', 'person_instance_maps', 'mean_part_iou',
-    'paired_parsing_miou', 'pairwise_parsing_miou', 'parsing_nms'
+    'paired_parsing_miou', 'pairwise_parsing_miou', 'parsing_nms', 'PseudoLabelStore',
+    'IGNORE_LABEL'
 ]

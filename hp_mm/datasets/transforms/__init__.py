@@ -1,6 +1,7 @@
 from .flip import ParsingRandomFlip
 from .formatting import PackMultiPersonParsingInputs
 from .loading import LoadParsingAnnotations, LoadParsingImageFromFile
+from .pseudo_labels import LoadPseudoLabels
 from .reid_transforms import (LoadReIDPartMask, PackReIDInputs, ReIDRandomErasing,
                               ReIDRandomFlip, ReIDRandomPadCrop, ReIDResize)
 from .top_down import (LoadMultiPersonAnnotations, LoadPersonParsingAnnotation,
@@ -12,5 +13,5 @@ __all__ = [
     'LoadPersonParsingAnnotation', 'LoadMultiPersonAnnotations', 'PersonBBoxCenterScale',
     'PersonRandomFlip', 'PersonRandomScaleRotate', 'PersonAffine', 'PackMultiPersonParsingInputs',
     'LoadReIDPartMask', 'ReIDResize', 'ReIDRandomFlip', 'ReIDRandomPadCrop', 'ReIDRandomErasing',
-    'PackReIDInputs'
+    'PackReIDInputs', 'LoadPseudoLabels'
 ]

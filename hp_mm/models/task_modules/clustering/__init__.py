@@ -1,0 +1,12 @@
+"""k-means back-ends (TASK_UTILS) with one call contract, and their shared pure helpers."""
+from .base_kmeans import BaseKMeans
+from .batched_kmeans import BatchedKMeans
+from .faiss_kmeans import FaissKMeans
+from .kmeans_utils import pack_groups, unpack_groups
+from .mini_batch_kmeans import MiniBatchKMeans
+from .torch_kmeans import TorchKMeans
+
+__all__ = [
+    'BaseKMeans', 'TorchKMeans', 'BatchedKMeans', 'FaissKMeans', 'MiniBatchKMeans', 'pack_groups',
+    'unpack_groups'
+]
