@@ -10,11 +10,13 @@ from .reid_datasets import (BaseReIDDataset, CUHK03NPDataset, DukeMTMCReIDDatase
                             Market1501Dataset, OccludedDukeDataset)
 from .samplers import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
+from .atr_merged_dataset import ATR_3CLASS_MERGE, ATRMergedDataset
 
 __all__ = [
     'CHALLENGE_ATTRIBUTES', 'HumanParsingDatasetMixin', 'LIPDataset', 'CIHPDataset',
     'ATRDataset', 'PascalPersonPartDataset', 'BaseMultiHumanParsingDataset',
     'CIHPInstanceDataset', 'MHPv2InstanceDataset', 'PascalPersonPartInstanceDataset',
     'BaseReIDDataset', 'Market1501Dataset', 'DukeMTMCReIDDataset', 'CUHK03NPDataset',
-    'OccludedDukeDataset'
+    'OccludedDukeDataset',
+    'ATRMergedDataset', 'ATR_3CLASS_MERGE'
 ]

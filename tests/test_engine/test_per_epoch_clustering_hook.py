@@ -7,6 +7,7 @@ import json
 import os
 import os.path as osp
 import shutil
+import uuid
 from types import SimpleNamespace
 
 import numpy as np
@@ -144,6 +145,8 @@ def _cfg(work_dir, max_epochs, num_samples=11, **hook):
     return Config(dict(
         model=dict(type='ToyModel'),
         work_dir=str(work_dir),
+        # a unique name: two runners built in the same second would share one logger (and its file)
+        experiment_name=f'toy_clustering_{uuid.uuid4().hex}',
         default_scope='hp_mm',
         train_dataloader=dict(
             batch_size=3, num_workers=0,

@@ -7,11 +7,14 @@ from .reid_transforms import (LoadReIDPartMask, PackReIDInputs, ReIDRandomErasin
 from .top_down import (LoadMultiPersonAnnotations, LoadPersonParsingAnnotation,
                        PersonAffine, PersonBBoxCenterScale, PersonRandomFlip,
                        PersonRandomScaleRotate)
+from .two_view import (GenerateTwoViews, PackTwoViewInputs, RandomGaussianBlur,
+                       set_view_epoch)
 
 __all__ = [
     'ParsingRandomFlip', 'LoadParsingAnnotations', 'LoadParsingImageFromFile',
     'LoadPersonParsingAnnotation', 'LoadMultiPersonAnnotations', 'PersonBBoxCenterScale',
     'PersonRandomFlip', 'PersonRandomScaleRotate', 'PersonAffine', 'PackMultiPersonParsingInputs',
     'LoadReIDPartMask', 'ReIDResize', 'ReIDRandomFlip', 'ReIDRandomPadCrop', 'ReIDRandomErasing',
-    'PackReIDInputs', 'LoadPseudoLabels'
+    'PackReIDInputs', 'LoadPseudoLabels',
+    'GenerateTwoViews', 'PackTwoViewInputs', 'RandomGaussianBlur', 'set_view_epoch'
 ]

@@ -1,4 +1,7 @@
 from .dataset_meta_hook import DatasetMetaHook
+from .dictionary_projection_hook import DictionaryProjectionHook
 from .per_epoch_clustering_hook import PerEpochClusteringHook
+from .c2l_clustering_hook import C2LClusteringHook
 
-__all__ = ['DatasetMetaHook', 'PerEpochClusteringHook']
+__all__ = ['DatasetMetaHook', 'DictionaryProjectionHook', 'PerEpochClusteringHook',
+           'C2LClusteringHook']

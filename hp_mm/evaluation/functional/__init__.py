@@ -7,11 +7,14 @@ from .multi_human_parsing import (IOU_THRESHOLDS, accumulate_image, eval_multi_h
                                   summarize, voc_ap)
 from .reid import (aligned_distance, cosine_distance, euclidean_distance, eval_reid,
                    re_ranking)
+from .unsupervised_parsing import cluster_histogram, eval_unsupervised_parsing
+from hp_mm.structures.pixel_clusters import cluster_loss  # re-export (issue 14 contract)
 
 __all__ = [
     'confusion_matrix', 'parsing_scores', 'mirror_confusion', 'person_bbox', 'person_size_bin',
     'size_bin', 'SIZE_BINS', 'SMALL_SIZE', 'MEDIUM_SIZE', 'eval_multi_human_parsing',
     'accumulate_image', 'summarize', 'voc_ap', 'IOU_THRESHOLDS', 'gt_index_map',
     'match_persons', 'region_ious', 'semantic_confusion',
-    'eval_reid', 're_ranking', 'aligned_distance', 'cosine_distance', 'euclidean_distance'
+    'eval_reid', 're_ranking', 'aligned_distance', 'cosine_distance', 'euclidean_distance',
+    'cluster_histogram', 'eval_unsupervised_parsing', 'cluster_loss'
 ]

@@ -1,0 +1,8 @@
+# CPU version of C²L Table 1 row 4 (full C²L): + pixel consistent module with the sparse-code FFN
+# (beta = 0.3), dictionary projected onto |d_j| <= 1 after every optimiser step.
+_base_ = ['./picie_fpn-r18_minihumans-atr-3class.py']
+model = dict(part_head={{_base_.part_head_cfg}}, pixel_module={{_base_.sparse_module_cfg}})
+custom_hooks = [
+    dict(type='DatasetMetaHook'), {{_base_.clustering_hook}},
+    dict(type='DictionaryProjectionHook')
+]
