@@ -1,3 +1,4 @@
 from .nearest_fuse_hrnet import NearestFuseHRNet
+from .upsample_resnet import UpsampleResNet
 
-__all__ = ['NearestFuseHRNet']
+__all__ = ['UpsampleResNet', 'NearestFuseHRNet']

@@ -1,6 +1,7 @@
 """k-means back-ends (TASK_UTILS) with one call contract, and their shared pure helpers."""
 from .base_kmeans import BaseKMeans
 from .batched_kmeans import BatchedKMeans
+from .cascaded_clustering import CascadedClustering, cascaded_clustering  # noqa: F401  (ISP)
 from .faiss_kmeans import FaissKMeans
 from .kmeans_utils import pack_groups, unpack_groups
 from .mini_batch_kmeans import MiniBatchKMeans

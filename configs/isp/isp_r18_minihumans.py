@@ -1,0 +1,76 @@
+# CPU check of ISP (minutes): MiniHumans in Market-1501's layout, 128 x 64 crops, the same
+# half-width ResNet-18 from scratch, P x K = 8 x 4, Adam 1e-3 and 12 epochs as the global
+# baseline configs/isp/baseline_r18_minihumans.py, so the two compare directly. ISP's
+# ResNet variant: last stage at stride 1, its map (256 x 8 x 4) bilinearly upsampled to the 1/4
+# map (32 x 16), M_g = 256 channels; K = 6 (background + 5 parts, paper Table 3's K); cascaded
+# clustering every epoch (the paper's n = 1). The clustering pass also loads MiniHumans'
+# ground-truth LIP part masks to log the pseudo-labels' IoU per group (clustering/iou_*).
+# Generate the data first (150 train / 50 test identities):
+#   python tools/dataset_converters/generate_minihumans.py market1501 data/minihumans/market1501 \
+#       --num-train 150 --num-val 50 --seed 0 --workers 2
+#   OMP_NUM_THREADS=2 python tools/train.py configs/isp/isp_r18_minihumans.py
+# Results and the comparison with the baseline: configs/isp/README.md.
+_base_ = [
+    '../_base_/models/isp_hrnet-w32.py', '../_base_/datasets/minihumans_market1501.py',
+    '../_base_/default_runtime.py'
+]
+input_size = (64, 128)  # (w, h)
+model = dict(
+    pretrained=None,
+    backbone=dict(
+        _delete_=True,
+        type='UpsampleResNet',
+        depth=18,
+        stem_channels=32,
+        base_channels=32,
+        strides=(1, 2, 2, 1),
+        out_indices=(3, ),
+        norm_cfg=dict(type='BN', requires_grad=True)),
+    neck=dict(in_channels=[256], incre_channels=None, out_channels=256),
+    part_head=dict(num_classes=6),
+    reid_head=dict(num_classes=150))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPseudoLabels'),
+    dict(type='ReIDResize', scale=input_size),
+    dict(type='ReIDRandomFlip', prob=0.5),
+    dict(type='ReIDRandomPadCrop', padding=5),
+    dict(type='ReIDRandomErasing', prob=0.5, fill='image_mean', seg_fill=0),
+    dict(type='PackReIDInputs'),
+]
+cluster_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadReIDPartMask'),  # ground truth for the IoU log only
+    dict(type='ReIDResize', scale=input_size),
+    dict(type='PackReIDInputs'),
+]
+train_dataloader = dict(
+    dataset=dict(pipeline=train_pipeline, part_mask_prefix='hp_mm_part_masks'))
+custom_hooks = [
+    dict(type='DatasetMetaHook'),
+    dict(type='ISPClusteringHook', interval=1, sharpen=True, pipeline=cluster_pipeline,
+         dataloader=dict(batch_size=64, num_workers=1), chunk_size=256),
+]
+val_evaluator = dict(type='ReIDMetric', distance='euclidean', normalize_feature=True)
+test_evaluator = val_evaluator
+max_epochs = 12
+optim_wrapper = dict(
+    type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3, weight_decay=5e-4))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
+         convert_to_iter_based=True),
+    dict(type='MultiStepLR', milestones=[8], gamma=0.1, by_epoch=True, begin=0,
+         end=max_epochs),
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=10),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=max_epochs, max_keep_ckpts=1),
+    sampler_seed=dict(type='DistSamplerSeedHook'))
+log_processor = dict(by_epoch=True)
+env_cfg = dict(cudnn_benchmark=False)
+randomness = dict(seed=0)

@@ -1,0 +1,171 @@
+"""ISPClusteringHook end to end (tiny ISP model, tiny Market-layout set) and the pseudo-labels
+following each sample's augmentation in the ISP training pipeline."""
+import copy
+import os.path as osp
+
+import mmcv
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+import hp_mm  # noqa: F401
+from hp_mm.datasets.transforms.pseudo_labels import LoadPseudoLabels
+from hp_mm.engine.hooks import ISPClusteringHook
+from hp_mm.registry import TASK_UTILS, TRANSFORMS
+from hp_mm.structures.pseudo_label_store import PseudoLabelStore
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ISP_CONFIG = osp.join(ROOT, 'configs', 'isp', 'isp_r18_minihumans.py')
+
+
+def write_market(root, ids=(1, 2, 3), per_id=4, size=(64, 32)):
+    """Random crops named as Market-1501's (pid_c<cam>s1_<frame>_01.jpg); 2 cameras per id."""
+    rng = np.random.default_rng(0)
+    d = osp.join(root, 'bounding_box_train')
+    for pid in ids:
+        for i in range(per_id):
+            img = rng.integers(0, 256, size + (3, ), dtype=np.uint8)
+            img[size[0] // 4:, size[1] // 4:-size[1] // 4] //= (pid + 1)  # a darker "person"
+            mmcv.imwrite(img, osp.join(d, f'{pid:04d}_c{1 + i % 2}s1_{100 * pid + i:06d}_01.jpg'))
+    for d in ('query', 'bounding_box_test'):
+        mmcv.imwrite(rng.integers(0, 256, size + (3, ), dtype=np.uint8),
+                     osp.join(root, d, '0009_c1s1_000001_01.jpg'))
+    return root
+
+
+def tiny_cfg(data_root, work_dir, max_epochs=2, interval=1, stop_epoch=None):
+    cfg = Config.fromfile(ISP_CONFIG)
+    cfg.work_dir = work_dir
+    cfg.model.backbone.update(stem_channels=8, base_channels=8)
+    cfg.model.neck.update(in_channels=[64], out_channels=16)
+    cfg.model.part_head.num_classes = 4
+    cfg.model.reid_head.num_classes = 3
+    cfg.train_dataloader.update(
+        batch_size=4, num_workers=0, persistent_workers=False,
+        sampler=dict(type='IdentityBalancedSampler', num_identities=2, num_instances=2))
+    cfg.train_dataloader.dataset.update(data_root=data_root, part_mask_prefix=None)
+    hook = cfg.custom_hooks[1]
+    hook.update(interval=interval, stop_epoch=stop_epoch, show_progress=False, chunk_size=5,
+                dataloader=dict(batch_size=5, num_workers=0, persistent_workers=False))
+    hook.pipeline = [t for t in hook.pipeline if t['type'] != 'LoadReIDPartMask']
+    cfg.train_cfg.update(max_epochs=max_epochs, val_interval=100)
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
+                'test_evaluator'):
+        cfg.pop(key, None)
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint.interval = 100
+    cfg.log_level = 'INFO'
+    return cfg
+
+
+def test_hook_fires_on_schedule_and_writes_cascaded_labels(tmp_path):
+    init_default_scope('hp_mm')
+    data_root = write_market(str(tmp_path / 'market'))
+    cfg = tiny_cfg(data_root, str(tmp_path / 'work'), max_epochs=3, interval=2)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    [hook] = [h for h in runner.hooks if isinstance(h, ISPClusteringHook)]
+    log = open(osp.join(runner.log_dir, f'{runner.timestamp}.log')).read()
+    assert log.count('ISPClusteringHook: 12 images, K=4') == 2  # epochs 0 and 2 of 0..2
+    for key in ('clustering/time', 'clustering/share', 'clustering/foreground_ratio',
+                'clustering/part3_ratio'):
+        assert key in log, key
+    assert 'loss_parsing' in log
+    # only the clustering before the first training step normalises with batch statistics
+    assert log.count('BN layers use batch statistics') == 1
+    # re-cluster with the trained model; the store holds exactly the cascaded clustering of
+    # M_g of the whole, un-augmented images, per identity
+    hook.interval = 1  # runner.epoch is 3 now: make it a clustering epoch
+    runner.call_hook('before_train_epoch')
+    store = PseudoLabelStore(hook.store_path(runner), mode='r')
+    assert store.shape == (12, 32, 16)  # resized to the 128 x 64 input -> its 1/4 map
+    model = runner.model
+    model.eval()
+    pipeline = Compose(copy.deepcopy(cfg.custom_hooks[1].pipeline))
+    dataset = hook.dataset
+    packed = [pipeline(copy.deepcopy(dataset.get_data_info(i))) for i in range(len(dataset))]
+    with torch.no_grad():
+        data = model.data_preprocessor(dict(inputs=[p['inputs'] for p in packed],
+                                            data_samples=[p['data_samples'] for p in packed]))
+        feats = model.extract_clustering_feat(data['inputs'])
+    ids = torch.tensor([dataset.get_data_info(i)['label'] for i in range(len(dataset))])
+    expected = TASK_UTILS.build(dict(type='CascadedClustering', num_classes=4))(feats, ids)
+    assert np.array_equal(np.asarray(store.array), expected.numpy().astype(np.uint8))
+    assert set(np.unique(store.array).tolist()) <= {0, 1, 2, 3}
+
+
+def test_hook_checks_k_against_the_model(tmp_path):
+    init_default_scope('hp_mm')
+    data_root = write_market(str(tmp_path / 'market'))
+    cfg = tiny_cfg(data_root, str(tmp_path / 'work'), max_epochs=1)
+    cfg.custom_hooks[1].num_classes = 6
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(ValueError, match='must agree'):
+        runner.train()
+
+
+def test_pseudo_labels_follow_the_augmentation(tmp_path):
+    """The ISP training pipeline moves the store's map exactly as the image: upsampled to the
+    crop, resized to the input, flipped, padded + cropped (padding ignored = 255), and erased
+    rectangles become background (0)."""
+    init_default_scope('hp_mm')
+    cfg = Config.fromfile(ISP_CONFIG)
+    h, w = 32, 16  # store maps at the 1/4 map of the 128 x 64 input
+    planted = (np.arange(h)[:, None] // 8 + 1) * (np.arange(w)[None] < 10)  # 4 bands, left cols
+    planted = planted.astype(np.uint8)
+    store = PseudoLabelStore.create(str(tmp_path / 'default.npy'), 1, h, w)
+    store.write(np.array([0]), planted[None])
+    store.flush()
+    pipeline = cfg.train_pipeline
+    assert pipeline[1]['type'] == 'LoadPseudoLabels' and pipeline[-1]['type'] == 'PackReIDInputs'
+    img_path = str(tmp_path / '0001_c1s1_000001_01.png')
+    mmcv.imwrite(np.full((128, 64, 3), 120, np.uint8), img_path)
+    seen = set()
+    for seed in range(12):
+        np.random.seed(seed)
+        steps = Compose(copy.deepcopy(pipeline[:-1]))
+        for t in steps.transforms:
+            if isinstance(t, LoadPseudoLabels):
+                t.bind(str(tmp_path))
+        res = steps(dict(img_path=img_path, sample_idx=0, label=0, pid=1, camid=0, split='train'))
+        got = res['gt_pseudo_seg']
+        # by hand: nearest x4 to the loaded 128 x 64 image (already the input size), flip,
+        # pad 5 (255) + crop at the drawn offset, erased rectangle -> 0
+        exp = planted.repeat(4, 0).repeat(4, 1)
+        if res['flip']:
+            exp = exp[:, ::-1]
+        dy, dx = res['crop_offset']
+        exp = np.pad(exp, 5, constant_values=255)[dy:dy + 128, dx:dx + 64].copy()
+        if res['erased_box'] is not None:
+            y, x, eh, ew = res['erased_box']
+            exp[y:y + eh, x:x + ew] = 0
+        assert got.shape == (128, 64)
+        assert np.array_equal(got, exp), seed
+        packed = TRANSFORMS.build(pipeline[-1])(res)
+        assert np.array_equal(packed['data_samples'].gt_pseudo_seg.data[0].numpy(), got)
+        seen.add((bool(res['flip']), tuple(res['crop_offset']) != (5, 5),
+                  res['erased_box'] is not None))
+    assert {f for f, _, _ in seen} == {True, False}  # both flipped and unflipped samples
+    assert any(e for _, _, e in seen) and any(c for _, c, _ in seen)
+
+
+def test_first_clustering_uses_batch_statistics_without_updating_them():
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.BatchNorm2d(4))
+    net.eval()
+    net[1].running_mean.fill_(1e6)  # stale statistics would saturate eval() features
+    hook = ISPClusteringHook()
+    hook._model = net
+    x = torch.randn(6, 3, 5, 5)
+    with torch.no_grad(), hook._batch_stat_norms(True) as n:
+        y = net(x)
+    assert n == 1
+    z = net[0](x)
+    ref = (z - z.mean((0, 2, 3), keepdim=True)) / torch.sqrt(
+        z.var((0, 2, 3), unbiased=False, keepdim=True) + 1e-5)
+    assert torch.allclose(y, ref, atol=1e-4)
+    assert torch.all(net[1].running_mean == 1e6) and not net[1].training
+    assert net[1].momentum == 0.1
