@@ -30,7 +30,7 @@ from mmengine.utils import mkdir_or_exist, track_iter_progress
 from hp_mm.apis import list_images
 from hp_mm.apis.reid_inference import (inference_reid, init_reid_model, names_of, rank_gallery,
                                        reid_distance, save_features, save_part_overlay)
-from hp_mm.models.reid.isp_part_eval import (LIP_PART_GROUPS, group_map, part_group_confusion,
+from hp_mm.evaluation.functional.part_group_iou import (LIP_PART_GROUPS, group_map, part_group_confusion,
                                              part_group_iou)
 from hp_mm.utils import register_all_modules
 from hp_mm.visualization.reid_rank_list import draw_rank_list

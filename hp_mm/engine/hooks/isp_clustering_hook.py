@@ -9,7 +9,7 @@ from mmengine.dist import all_reduce
 from torch import Tensor
 from torch.nn.modules.batchnorm import SyncBatchNorm, _BatchNorm
 
-from hp_mm.models.reid.isp_part_eval import (LIP_PART_GROUPS, group_map, part_group_confusion,
+from hp_mm.evaluation.functional.part_group_iou import (LIP_PART_GROUPS, group_map, part_group_confusion,
                                              part_group_iou)
 from hp_mm.registry import HOOKS, TASK_UTILS
 from .per_epoch_clustering_hook import PerEpochClusteringHook

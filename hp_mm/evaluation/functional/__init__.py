@@ -5,6 +5,8 @@ from .parsing_confusion import (MEDIUM_SIZE, SIZE_BINS, SMALL_SIZE, confusion_ma
 from .multi_human_parsing import (IOU_THRESHOLDS, accumulate_image, eval_multi_human_parsing,
                                   gt_index_map, match_persons, region_ious, semantic_confusion,
                                   summarize, voc_ap)
+from .part_group_iou import (LIP_PART_GROUPS, group_map, part_group_confusion,
+                             part_group_iou)
 from .reid import (aligned_distance, cosine_distance, euclidean_distance, eval_reid,
                    re_ranking)
 from .unsupervised_parsing import cluster_histogram, eval_unsupervised_parsing
@@ -15,6 +17,7 @@ __all__ = [
     'size_bin', 'SIZE_BINS', 'SMALL_SIZE', 'MEDIUM_SIZE', 'eval_multi_human_parsing',
     'accumulate_image', 'summarize', 'voc_ap', 'IOU_THRESHOLDS', 'gt_index_map',
     'match_persons', 'region_ious', 'semantic_confusion',
+    'LIP_PART_GROUPS', 'group_map', 'part_group_confusion', 'part_group_iou',
     'eval_reid', 're_ranking', 'aligned_distance', 'cosine_distance', 'euclidean_distance',
     'cluster_histogram', 'eval_unsupervised_parsing', 'cluster_loss'
 ]

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from hp_mm.models.reid.isp_part_eval import (LIP_PART_GROUPS, group_map, part_group_confusion,
+from hp_mm.evaluation.functional.part_group_iou import (LIP_PART_GROUPS, group_map, part_group_confusion,
                                              part_group_iou)
 
 
