@@ -10,32 +10,14 @@
 #   OMP_NUM_THREADS=2 python tools/train.py configs/isp/baseline_r18_minihumans.py
 _base_ = [
     '../_base_/models/reid_global_r50.py', '../_base_/datasets/minihumans_market1501.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_reid_cpu.py'
 ]
 model = dict(
     pretrained=None,
     channels_last=True,
     backbone=dict(depth=18, stem_channels=32, base_channels=32),
     head=dict(in_channels=256, num_classes=150))
-max_epochs = 24
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3, weight_decay=5e-4))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
-         convert_to_iter_based=True),
-    dict(type='MultiStepLR', milestones=[18], gamma=0.1, by_epoch=True, begin=0,
-         end=max_epochs),
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=10),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=max_epochs, max_keep_ckpts=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
 log_processor = dict(by_epoch=True)
 env_cfg = dict(cudnn_benchmark=False)
+default_hooks = dict(visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)

@@ -12,7 +12,7 @@
 # Results and the comparison with the baseline: configs/isp/README.md.
 _base_ = [
     '../_base_/models/isp_hrnet-w32.py', '../_base_/datasets/minihumans_market1501.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_reid_cpu.py'
 ]
 input_size = (64, 128)  # (w, h)
 model = dict(
@@ -54,23 +54,14 @@ custom_hooks = [
 val_evaluator = dict(type='ReIDMetric', distance='euclidean', normalize_feature=True)
 test_evaluator = val_evaluator
 max_epochs = 12
-optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3, weight_decay=5e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
          convert_to_iter_based=True),
     dict(type='MultiStepLR', milestones=[8], gamma=0.1, by_epoch=True, begin=0,
          end=max_epochs),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=10),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=max_epochs, max_keep_ckpts=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+default_hooks = dict(checkpoint=dict(interval=max_epochs))
 log_processor = dict(by_epoch=True)
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)
