@@ -108,7 +108,8 @@ def generate_dataset(fmt, out_dir, num_train, num_val, seed=0, workers=1,
         progress (bool): Show a progress bar.
         return_records (bool): Also return the per-image records.
         **kwargs: Writer options (Market-1501: ``images_per_camera``,
-            ``distractor_frac``, ``junk_frac``).
+            ``distractor_frac``, ``junk_frac``,
+            ``background_clutter``).
 
     Returns:
         dict | tuple[dict, list]: The dataset card (see

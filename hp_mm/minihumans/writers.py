@@ -446,6 +446,11 @@ class Market1501Writer(BaseWriter):
         images_per_camera (int): Most images per identity and camera.
         distractor_frac (float): Distractors as a fraction of the gallery.
         junk_frac (float): Junk boxes as a fraction of the gallery.
+        background_clutter (tuple[int, int]): Range of the number of
+            background shapes per crop (see
+            :func:`hp_mm.minihumans.textures.render_background`). The default
+            (2, 8) makes backgrounds as busy as the person; (0, 0) leaves a
+            shaded, often blurred gradient (a plain wall or pavement).
     """
     fmt = 'market1501'
     base = 'Market-1501-v15.09.15'
@@ -453,8 +458,14 @@ class Market1501Writer(BaseWriter):
     num_cameras = 6
 
     def __init__(self, root, seed=0, max_size=None, dry_run=False,
-                 images_per_camera=3, distractor_frac=0.1, junk_frac=0.05):
+                 images_per_camera=3, distractor_frac=0.1, junk_frac=0.05,
+                 background_clutter=(2, 8)):
         super().__init__(root, seed, None, dry_run)
+        lo, hi = (int(v) for v in background_clutter)
+        if not 0 <= lo <= hi:
+            raise ValueError('background_clutter must be (min, max) with '
+                             f'0 <= min <= max, got {background_clutter!r}')
+        self.background_clutter = (lo, hi)
         self.images_per_camera = images_per_camera
         self.distractor_frac = distractor_frac
         self.junk_frac = junk_frac
@@ -534,7 +545,7 @@ class Market1501Writer(BaseWriter):
             self._cams[cam] = dict(
                 base=np.stack([palette_colour(rng), palette_colour(rng)]),
                 tint=np.array([1 - warm, 1.0, 1 + warm], np.float32) * gain,
-                clutter=(2, 8))
+                clutter=self.background_clutter)
         return self._cams[cam]
 
     def make(self, job):

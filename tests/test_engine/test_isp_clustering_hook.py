@@ -169,3 +169,39 @@ def test_first_clustering_uses_batch_statistics_without_updating_them():
     assert torch.allclose(y, ref, atol=1e-4)
     assert torch.all(net[1].running_mean == 1e6) and not net[1].training
     assert net[1].momentum == 0.1
+
+
+def test_ground_truth_foreground_diagnostic(tmp_path):
+    """``foreground='ground_truth'`` (a diagnostic upper bound): stage 1 is the true person
+    mask that the extraction pipeline loads, so the pseudo-labels' foreground is the mask and
+    the logged foreground IoU is 100; without the masks the hook says what to add."""
+    init_default_scope('hp_mm')
+    data_root = write_market(str(tmp_path / 'market'))
+    for name in sorted(__import__('os').listdir(osp.join(data_root, 'bounding_box_train'))):
+        mask = np.zeros((64, 32), np.uint8)
+        mask[16:, 8:24] = 5  # the "person" of write_market, LIP upper-clothes
+        mmcv.imwrite(mask, osp.join(data_root, 'hp_mm_part_masks', 'bounding_box_train',
+                                    name.replace('.jpg', '.png')))
+    cfg = tiny_cfg(data_root, str(tmp_path / 'work'), max_epochs=1)
+    cfg.train_dataloader.dataset.part_mask_prefix = 'hp_mm_part_masks'
+    hook_cfg = cfg.custom_hooks[1]
+    hook_cfg.foreground = 'ground_truth'
+    hook_cfg.pipeline.insert(1, dict(type='LoadReIDPartMask'))
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    [hook] = [h for h in runner.hooks if isinstance(h, ISPClusteringHook)]
+    store = np.asarray(PseudoLabelStore(hook.store_path(runner), mode='r').array)
+    expected = np.zeros((32, 16), bool)
+    expected[8:, 4:12] = True  # the mask at the 1/4 map of the 128 x 64 input
+    assert np.array_equal(store > 0, np.broadcast_to(expected, store.shape))
+    assert set(np.unique(store[:, expected]).tolist()) == {1, 2, 3}  # K - 1 = 3 parts
+    log = open(osp.join(runner.log_dir, f'{runner.timestamp}.log')).read()
+    assert 'clustering/iou_foreground: 100,' in log
+
+    with pytest.raises(ValueError, match="'activation' or 'ground_truth'"):
+        ISPClusteringHook(foreground='masks')
+    cfg = tiny_cfg(data_root, str(tmp_path / 'work2'), max_epochs=1)
+    cfg.custom_hooks[1].foreground = 'ground_truth'
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(KeyError, match='LoadReIDPartMask'):
+        runner.train()

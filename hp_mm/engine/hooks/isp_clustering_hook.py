@@ -60,6 +60,11 @@ class ISPClusteringHook(PerEpochClusteringHook):
         part_groups (dict): Ground-truth groups for the IoU log (LIP ids).
         group_key (str): ``data_info`` key of the identities. Default ``'label'``.
         chunk_size (int): Images per chunk (whole identities). Default 256.
+        foreground (str): ``'activation'`` (ISP's stage 1, the default) or
+            ``'ground_truth'``, a diagnostic upper bound that is not the method:
+            stage 1 is replaced by the true person masks that the extraction
+            pipeline loads (``LoadReIDPartMask``), so that stage 2 and the training
+            on its labels can be measured on a perfect foreground.
         **kwargs: :class:`PerEpochClusteringHook` arguments (``interval``,
             ``stop_epoch``, ``pipeline``, ``dataloader``, ``show_progress``...).
     """
@@ -68,8 +73,13 @@ class ISPClusteringHook(PerEpochClusteringHook):
                  max_iter: int = 20, seed: int = 0, kmeans: dict = dict(type='BatchedKMeans'),
                  init_batch_stats: bool = True, feat_dtype: str = 'float32',
                  part_groups: Dict[str, Sequence[int]] = LIP_PART_GROUPS,
-                 group_key: str = 'label', chunk_size: int = 256, **kwargs) -> None:
+                 group_key: str = 'label', chunk_size: int = 256,
+                 foreground: str = 'activation', **kwargs) -> None:
         super().__init__(group_key=group_key, chunk_size=chunk_size, **kwargs)
+        if foreground not in ('activation', 'ground_truth'):
+            raise ValueError("ISPClusteringHook: foreground must be 'activation' or "
+                             f"'ground_truth', got {foreground!r}")
+        self.foreground = foreground
         if feat_dtype not in ('float32', 'float16'):
             raise ValueError(f"ISPClusteringHook: feat_dtype must be 'float32' or 'float16', "
                              f'got {feat_dtype!r}')
@@ -143,7 +153,14 @@ class ISPClusteringHook(PerEpochClusteringHook):
             tic = time.perf_counter()
             feats = chunk['feats'].to(self.device, torch.float32)
             groups = chunk['group_ids'][chunk['group_index']]
-            labels = self.clustering(feats, groups)
+            given_fg = None
+            if self.foreground == 'ground_truth':
+                if 'gt_part_seg' not in chunk:
+                    raise KeyError("ISPClusteringHook(foreground='ground_truth') needs the true "
+                                   "masks: add dict(type='LoadReIDPartMask') to its pipeline and "
+                                   "part_mask_prefix to the dataset")
+                given_fg = (chunk['gt_part_seg'] > 0) & (chunk['gt_part_seg'] != 255)
+            labels = self.clustering(feats, groups, foreground=given_fg)
             t_cluster += time.perf_counter() - tic
             self.write_labels(chunk['sample_idx'], labels)
             stats[:K] += torch.bincount(labels.flatten().cpu(), minlength=K).double()

@@ -26,6 +26,8 @@ Note:
     N: images of the chunk; B: identities of the chunk; C: channels;
     h, w: feature-map height and width; K: classes, background included.
 """
+from typing import Optional
+
 import torch
 from torch import Tensor
 
@@ -67,7 +69,8 @@ def sharpen_activation(act: Tensor) -> Tensor:
 
 
 def cascaded_clustering(feats: Tensor, groups: Tensor, num_classes: int, fg_kmeans,
-                        part_kmeans, sharpen: bool = False) -> Tensor:
+                        part_kmeans, sharpen: bool = False,
+                        foreground: Optional[Tensor] = None) -> Tensor:
     """Pseudo part labels of a chunk of identities (ISP Sec. 3.2).
 
     Args:
@@ -83,6 +86,11 @@ def cascaded_clustering(feats: Tensor, groups: Tensor, num_classes: int, fg_kmea
             call; unused when K == 2.
         sharpen (bool): Sharpen the activation as the official code
             (``CLUSTERING.ENHANCED``). Defaults to False.
+        foreground (Tensor, optional): A given foreground, shape (N, h, w)
+            bool, that replaces stage 1 (a diagnostic: e.g. the true masks, to
+            measure stage 2 and the training on top of a perfect stage 1).
+            Positions with zero features stay background. Defaults to None
+            (ISP's stage 1).
 
     Returns:
         Tensor: Labels, shape (N, h, w), int64: 0 background, 1..K-1 parts by
@@ -113,9 +121,24 @@ def cascaded_clustering(feats: Tensor, groups: Tensor, num_classes: int, fg_kmea
     uniq, group = torch.unique(groups.to(device), return_inverse=True)  # ids -> 0..B-1
     B = uniq.numel()
 
-    # ---- stage 1: 2-means on the activation, per identity ----------------
     feats = _per_image_scaled(feats)  # same labels, no overflow in the norms
     raw = isp_activation(feats).view(N, P)
+    if foreground is not None:
+        if foreground.shape != (N, h, w):
+            raise ValueError(f'foreground must have shape {(N, h, w)}, got '
+                             f'{tuple(foreground.shape)}')
+        fg = foreground.to(device).bool().view(N, P) & (raw > 0)
+    else:
+        fg = _stage1_foreground(raw, group, uniq, fg_kmeans, sharpen)
+    return _stage2_parts(feats, fg, group, uniq, num_classes, part_kmeans, labels)
+
+
+def _stage1_foreground(raw: Tensor, group: Tensor, uniq: Tensor, fg_kmeans,
+                       sharpen: bool) -> Tensor:
+    """Stage 1: per-identity 2-means on the activation ``raw`` (N, P) -> fg (N, P)."""
+    N, P = raw.shape
+    B = uniq.numel()
+    device = raw.device
     act = sharpen_activation(raw) if sharpen else raw
     x1, mask1 = pack_groups(act, group, B)  # (B, L, P): L images per identity
     L = x1.shape[1]
@@ -130,8 +153,20 @@ def cascaded_clustering(feats: Tensor, groups: Tensor, num_classes: int, fg_kmea
     means = torch.where(cnts > 0, sums / cnts.clamp_min(1), torch.full_like(sums, -1.0))
     fg_cluster = means.argmax(1)  # (B,) the cluster of higher mean activation
     fg_slot = (lab1 == fg_cluster[:, None]).view(B, L, P)
-    fg = unpack_groups(fg_slot, group) & (raw > 0)  # (N, P) foreground positions
+    return unpack_groups(fg_slot, group) & (raw > 0)  # (N, P) foreground positions
 
+
+def _stage2_parts(feats: Tensor, fg: Tensor, group: Tensor, uniq: Tensor, num_classes: int,
+                  part_kmeans, labels: Tensor) -> Tensor:
+    """Stage 2: (K-1)-means of each identity's foreground features, parts by mean row.
+
+    ``feats`` (N, C, h, w), ``fg`` (N, h * w) bool, ``labels`` (N, h * w) zeros to fill;
+    returns ``labels`` as (N, h, w).
+    """
+    N, C, h, w = feats.shape
+    P = h * w
+    B = uniq.numel()
+    device = feats.device
     img_idx, pos_idx = fg.nonzero(as_tuple=True)
     if img_idx.numel() == 0:
         return labels.view(N, h, w)
@@ -192,8 +227,8 @@ class CascadedClustering:
         kmeans (dict): Back-end config, ``num_clusters``, ``max_iter`` and
             ``seed`` are filled in. Defaults to ``dict(type='BatchedKMeans')``.
 
-    Call ``clustering(feats (N, C, h, w), groups (N,)) -> labels (N, h, w)``
-    (see :func:`cascaded_clustering`).
+    Call ``clustering(feats (N, C, h, w), groups (N,), foreground=None) ->
+    labels (N, h, w)`` (see :func:`cascaded_clustering`).
     """
 
     def __init__(self, num_classes: int, max_iter: int = 20, sharpen: bool = True, seed: int = 0,
@@ -209,6 +244,8 @@ class CascadedClustering:
             self.part_kmeans = TASK_UTILS.build(
                 dict(kmeans, num_clusters=num_classes - 1, max_iter=max_iter, seed=seed))
 
-    def __call__(self, feats: Tensor, groups: Tensor) -> Tensor:
+    def __call__(self, feats: Tensor, groups: Tensor,
+                 foreground: Optional[Tensor] = None) -> Tensor:
         return cascaded_clustering(feats, groups, self.num_classes, self.fg_kmeans,
-                                   self.part_kmeans, sharpen=self.sharpen)
+                                   self.part_kmeans, sharpen=self.sharpen,
+                                   foreground=foreground)

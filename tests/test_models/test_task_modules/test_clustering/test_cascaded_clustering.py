@@ -147,3 +147,29 @@ def test_degenerate_and_bad_inputs():
     fk = TASK_UTILS.build(dict(type='BatchedKMeans', num_clusters=2, max_iter=20, seed=0))
     assert cascaded_clustering(torch.zeros(0, 3, 4, 4), torch.zeros(0, dtype=torch.long), 4,
                                fk, None).shape == (0, 4, 4)
+
+
+def test_given_foreground_replaces_stage_one():
+    """A loud background (norm 6, above the person's 3) fools stage 1; with the true
+    foreground given (the hook's ``foreground='ground_truth'`` diagnostic), stage 2
+    alone recovers the planted parts top to bottom."""
+    rng = torch.Generator().manual_seed(3)
+    eye = torch.eye(C)
+    feats, labs, groups = [], [], []
+    for g in range(2):
+        dirs = [eye[i + 3 * g] for i in range(3)]
+        for i in range(3):
+            f, lab = person(dirs, top=1 + i, rng=rng)
+            loud = (lab == 0) & (torch.arange(W)[None, :] >= 6)  # two loud columns
+            f[C - 1][loud] = 6.0
+            feats.append(f)
+            labs.append(lab)
+            groups.append(g)
+    feats, labs, groups = torch.stack(feats), torch.stack(labs), torch.tensor(groups)
+    clustering = build(k=4)
+    fooled = clustering(feats, groups)
+    assert ((fooled > 0) != (labs > 0)).any()  # stage 1 calls the loud columns foreground
+    out = clustering(feats, groups, foreground=labs > 0)
+    assert torch.equal(out, labs)
+    with pytest.raises(ValueError, match='foreground must have shape'):
+        clustering(feats, groups, foreground=(labs > 0)[:, :-1])
