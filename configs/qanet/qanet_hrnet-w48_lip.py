@@ -9,8 +9,9 @@
 # One person per image; the single-person mIoU is the mIoU of MultiHumanParsingMetric.
 _base_ = ['./qanet_hrnet-w48_cihp.py']
 data_root = 'data/LIP'
+dataset_type = 'LIPInstanceDataset'  # LIP's labels: 10 = Jumpsuits (CIHP: Torso-skin)
 train_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='annotations/LIP_train.json'))
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='annotations/LIP_train.json'))
 val_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='annotations/LIP_val.json'))
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='annotations/LIP_val.json'))
 test_dataloader = val_dataloader

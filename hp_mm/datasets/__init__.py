@@ -4,7 +4,8 @@ from .human_parsing_base import CHALLENGE_ATTRIBUTES, HumanParsingDatasetMixin
 from .human_parsing_datasets import (ATRDataset, CIHPDataset, LIPDataset,
                                      PascalPersonPartDataset)
 from .multi_human_parsing_datasets import (BaseMultiHumanParsingDataset,
-                                           CIHPInstanceDataset, MHPv2InstanceDataset,
+                                           CIHPInstanceDataset, LIPInstanceDataset,
+                                           MHPv2InstanceDataset,
                                            PascalPersonPartInstanceDataset)
 from .reid_datasets import (BaseReIDDataset, CUHK03NPDataset, DukeMTMCReIDDataset,
                             Market1501Dataset, OccludedDukeDataset)
@@ -15,7 +16,7 @@ from .atr_merged_dataset import ATR_3CLASS_MERGE, ATRMergedDataset
 __all__ = [
     'CHALLENGE_ATTRIBUTES', 'HumanParsingDatasetMixin', 'LIPDataset', 'CIHPDataset',
     'ATRDataset', 'PascalPersonPartDataset', 'BaseMultiHumanParsingDataset',
-    'CIHPInstanceDataset', 'MHPv2InstanceDataset', 'PascalPersonPartInstanceDataset',
+    'CIHPInstanceDataset', 'LIPInstanceDataset', 'MHPv2InstanceDataset', 'PascalPersonPartInstanceDataset',
     'BaseReIDDataset', 'Market1501Dataset', 'DukeMTMCReIDDataset', 'CUHK03NPDataset',
     'OccludedDukeDataset',
     'ATRMergedDataset', 'ATR_3CLASS_MERGE'

@@ -35,7 +35,7 @@ from mmseg.datasets import BaseSegDataset
 
 from hp_mm.registry import DATASETS
 from hp_mm.structures import bbox_coco_to_center_xyxy, mask_to_bbox
-from .human_parsing_datasets import CIHPDataset, PascalPersonPartDataset
+from .human_parsing_datasets import CIHPDataset, LIPDataset, PascalPersonPartDataset
 from .label_io import read_label_file
 
 DATA_MODES = ('person', 'image')
@@ -373,6 +373,25 @@ class PascalPersonPartInstanceDataset(CIHPInstanceDataset):
     """
     METAINFO = dict(classes=PascalPersonPartDataset.METAINFO['classes'],
                     palette=PascalPersonPartDataset.METAINFO['palette'], flip_pairs=())
+
+
+@DATASETS.register_module()
+class LIPInstanceDataset(CIHPInstanceDataset):
+    """LIP in QANet's CIHP-like re-pack (one person per image), LIP's 20 labels.
+
+    Layout (``data_root='data/LIP'``)::
+
+        {Training,Validation}/Images/<id>.jpg
+        {Training,Validation}/Category_ids/<id>.png
+        {Training,Validation}/Human_ids/<id>.png
+        annotations/LIP_{train,val}.json
+
+    Same reader as :class:`CIHPInstanceDataset`; the labels are LIP's (10 =
+    Jumpsuits, where CIHP has Torso-skin), with LIP's flip pairs.
+    """
+    METAINFO = dict(classes=LIPDataset.METAINFO['classes'],
+                    palette=LIPDataset.METAINFO['palette'],
+                    flip_pairs=LIPDataset.METAINFO['flip_pairs'])
 
 
 @DATASETS.register_module()

@@ -12,7 +12,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from hp_mm.datasets import (CIHPDataset, CIHPInstanceDataset, MHPv2InstanceDataset,
+from hp_mm.datasets import (CIHPDataset, CIHPInstanceDataset, LIPDataset, LIPInstanceDataset,
+                            MHPv2InstanceDataset,
                             PascalPersonPartInstanceDataset)
 from hp_mm.minihumans import generate_dataset
 from hp_mm.structures import (bbox_center_xyxy_to_coco, bbox_coco_to_center_xyxy,
@@ -136,6 +137,15 @@ def test_metainfo():
         assert meta['classes'][a].replace('left', 'right') == meta['classes'][b]
     assert len(PascalPersonPartInstanceDataset.METAINFO['classes']) == 7
     assert PascalPersonPartInstanceDataset.METAINFO['flip_pairs'] == ()
+    # LIP in QANet's re-pack: CIHP's reader, LIP's labels (10 = Jumpsuits)
+    lip = LIPInstanceDataset.METAINFO
+    assert lip['classes'] == LIPDataset.METAINFO['classes'] and lip['classes'][10] == 'Jumpsuits'
+    assert [c for i, c in enumerate(lip['classes']) if c != CIHPDataset.METAINFO['classes'][i]] \
+        == ['Jumpsuits']
+    assert lip['flip_pairs'] == ((14, 15), (16, 17), (18, 19))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'qanet', 'qanet_hrnet-w48_lip.py'))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[key].dataset.type == 'LIPInstanceDataset', key
 
 
 def test_cihp_person_mode(roots):
