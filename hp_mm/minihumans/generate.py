@@ -107,9 +107,9 @@ def generate_dataset(fmt, out_dir, num_train, num_val, seed=0, workers=1,
         dry_run (bool): Render and compute the card without writing files.
         progress (bool): Show a progress bar.
         return_records (bool): Also return the per-image records.
-        **kwargs: Writer options (Market-1501: ``images_per_camera``,
-            ``distractor_frac``, ``junk_frac``,
-            ``background_clutter``).
+        **kwargs: Writer options (single-person and Market-1501:
+            ``background_clutter``; Market-1501: ``images_per_camera``,
+            ``distractor_frac``, ``junk_frac``).
 
     Returns:
         dict | tuple[dict, list]: The dataset card (see

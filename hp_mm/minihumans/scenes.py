@@ -160,7 +160,7 @@ FRAMINGS = {'full': 0.46, 'upper': 0.26, 'cut': 0.2, 'headless': 0.08}
 
 def single_person_sample(rng, fmt='lip', view=None, framing=None,
                          pose_kind=None, max_size=None, occlusion_prob=0.3,
-                         size_range=(120, 500)):
+                         size_range=(120, 500), background_clutter=(2, 9)):
     """Render a loose crop around one person (LIP / ATR style).
 
     Args:
@@ -176,6 +176,8 @@ def single_person_sample(rng, fmt='lip', view=None, framing=None,
             scaled down before drawing so labels stay exact.
         occlusion_prob (float): Probability of an occluding object.
         size_range (tuple[int, int]): Range of the image height.
+        background_clutter (tuple[int, int]): Range of the number of
+            background shapes.
 
     Returns:
         Sample: The image (H, W, 3), maps (H, W) and ``attributes`` with
@@ -218,7 +220,7 @@ def single_person_sample(rng, fmt='lip', view=None, framing=None,
         img_h, img_w, scale, origin = img_h * f, img_w * f, scale * f, \
             origin * f
     h, w = max(int(round(img_h)), 16), max(int(round(img_w)), 16)
-    bg = render_background(rng, h, w)
+    bg = render_background(rng, h, w, clutter=background_clutter)
     canvas = Canvas(bg)
     info = draw_person(canvas, shape, pose, app, scale, origin, 1, rng,
                        light=u(-0.25, 0.25))

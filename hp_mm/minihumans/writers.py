@@ -126,14 +126,32 @@ class BaseWriter:
         seed (int): Seed; with the image index it fixes every image.
         max_size (int | None): Cap of the longer image side.
         dry_run (bool): Render and compute records without writing files.
+        background_clutter (tuple[int, int] | None): Range of the number of
+            background shapes per image (see
+            :func:`hp_mm.minihumans.textures.render_background`); None keeps
+            the format's default (``default_clutter``: as busy as the person).
+            (0, 0) leaves a shaded, often blurred gradient (a plain wall,
+            pavement or studio backdrop). Single-person and re-ID formats.
     """
     fmt = ''
     splits = ('train', 'val')
+    default_clutter = (2, 9)
+    supports_clutter = True  # False: multi-person scenes keep their own
 
-    def __init__(self, root, seed=0, max_size=None, dry_run=False, **kwargs):
+    def __init__(self, root, seed=0, max_size=None, dry_run=False,
+                 background_clutter=None, **kwargs):
         if kwargs:
             raise TypeError(f'{type(self).__name__}: unknown options '
                             f'{sorted(kwargs)}')
+        if background_clutter is not None and not self.supports_clutter:
+            raise TypeError(f'{type(self).__name__}: background_clutter is '
+                            'only for the single-person and re-ID formats')
+        clutter = (self.default_clutter if background_clutter is None
+                   else tuple(int(v) for v in background_clutter))
+        if len(clutter) != 2 or not 0 <= clutter[0] <= clutter[1]:
+            raise ValueError('background_clutter must be (min, max) with '
+                             f'0 <= min <= max, got {background_clutter!r}')
+        self.background_clutter = clutter
         self.root = root
         self.seed = int(seed)
         self.max_size = max_size
@@ -207,7 +225,8 @@ class LIPWriter(BaseWriter):
     def make(self, job):
         split, i, index, sid = job
         s = single_person_sample(self.rng(index), self.render_fmt,
-                                 max_size=self.max_size)
+                                 max_size=self.max_size,
+                                 background_clutter=self.background_clutter)
         label = self.labels_of(s)
         if not self.dry_run:
             self.write(split, sid, s.img, label)
@@ -267,6 +286,7 @@ class ATRWriter(LIPWriter):
 class _SceneWriter(BaseWriter):
     """Multi-person scenes."""
     min_persons, max_persons = 1, 6
+    supports_clutter = False
 
     def render(self, index):
         return scene_sample(self.rng(index), self.fmt,
@@ -446,26 +466,18 @@ class Market1501Writer(BaseWriter):
         images_per_camera (int): Most images per identity and camera.
         distractor_frac (float): Distractors as a fraction of the gallery.
         junk_frac (float): Junk boxes as a fraction of the gallery.
-        background_clutter (tuple[int, int]): Range of the number of
-            background shapes per crop (see
-            :func:`hp_mm.minihumans.textures.render_background`). The default
-            (2, 8) makes backgrounds as busy as the person; (0, 0) leaves a
-            shaded, often blurred gradient (a plain wall or pavement).
     """
     fmt = 'market1501'
+    default_clutter = (2, 8)
     base = 'Market-1501-v15.09.15'
     dirs_ = ('bounding_box_train', 'bounding_box_test', 'query')
     num_cameras = 6
 
     def __init__(self, root, seed=0, max_size=None, dry_run=False,
                  images_per_camera=3, distractor_frac=0.1, junk_frac=0.05,
-                 background_clutter=(2, 8)):
-        super().__init__(root, seed, None, dry_run)
-        lo, hi = (int(v) for v in background_clutter)
-        if not 0 <= lo <= hi:
-            raise ValueError('background_clutter must be (min, max) with '
-                             f'0 <= min <= max, got {background_clutter!r}')
-        self.background_clutter = (lo, hi)
+                 background_clutter=None):
+        super().__init__(root, seed, None, dry_run,
+                         background_clutter=background_clutter)
         self.images_per_camera = images_per_camera
         self.distractor_frac = distractor_frac
         self.junk_frac = junk_frac

@@ -360,33 +360,52 @@ def test_cli_prints_rate_and_card(tmp_path):
                                    'train_id.txt'))) == 4
 
 
-def _background_edge_energy(root):
-    """Mean absolute horizontal + vertical difference on background pixels."""
-    base = osp.join(root, 'Market-1501-v15.09.15')
+def _background_edge_energy(images, masks):
+    """Mean |horizontal| + |vertical| grey difference on (eroded) background pixels."""
     energies = []
-    for s in stems(osp.join(base, 'bounding_box_train'), '.jpg'):
-        img = cv2.imread(osp.join(base, 'bounding_box_train', s + '.jpg'))
-        img = img.astype(np.float32).mean(2)
-        mask = read_png(osp.join(base, 'hp_mm_part_masks', 'bounding_box_train',
-                                 s + '.png'))
-        bg = cv2.erode((mask == 0).astype(np.uint8), np.ones((5, 5), np.uint8))
-        grad = (np.abs(np.diff(img, axis=1))[:-1] +
-                np.abs(np.diff(img, axis=0))[:, :-1])
+    for img_path, mask_path in zip(images, masks):
+        img = cv2.imread(img_path).astype(np.float32).mean(2)
+        bg = cv2.erode((read_png(mask_path) == 0).astype(np.uint8), np.ones((5, 5), np.uint8))
+        grad = np.abs(np.diff(img, axis=1))[:-1] + np.abs(np.diff(img, axis=0))[:, :-1]
         energies.append(float(grad[bg[:-1, :-1] > 0].mean()))
     return float(np.mean(energies))
 
 
-def test_market1501_background_clutter_option(tmp_path):
-    busy, plain = str(tmp_path / 'busy'), str(tmp_path / 'plain')
-    generate_dataset('market1501', busy, 3, 0, seed=1, progress=False)
-    generate_dataset('market1501', plain, 3, 0, seed=1, progress=False,
-                     background_clutter=(0, 0))
-    sub = osp.join('Market-1501-v15.09.15', 'bounding_box_train')
-    # same identities, cameras and file names: only the backgrounds change
-    assert stems(osp.join(busy, sub), '.jpg') == stems(osp.join(plain, sub),
-                                                       '.jpg')
-    e_busy, e_plain = (_background_edge_energy(r) for r in (busy, plain))
+@pytest.mark.parametrize('fmt', ['market1501', 'atr'])
+def test_background_clutter_option(tmp_path, fmt):
+    def files(root):
+        if fmt == 'market1501':
+            d = osp.join(root, 'Market-1501-v15.09.15')
+            names = stems(osp.join(d, 'bounding_box_train'), '.jpg')
+            return ([osp.join(d, 'bounding_box_train', n + '.jpg') for n in names],
+                    [osp.join(d, 'hp_mm_part_masks', 'bounding_box_train', n + '.png')
+                     for n in names])
+        d = osp.join(root, 'humanparsing')
+        names = stems(osp.join(d, 'JPEGImages'), '.jpg')
+        return ([osp.join(d, 'JPEGImages', n + '.jpg') for n in names],
+                [osp.join(d, 'SegmentationClassAug', n + '.png') for n in names])
+
+    n_train = 3 if fmt == 'market1501' else 12
+    roots = {}
+    for name, clutter in (('default', None), ('busy', 'explicit'), ('plain', (0, 0))):
+        kw = {} if clutter is None else dict(background_clutter=(
+            (2, 8) if fmt == 'market1501' else (2, 9)) if clutter == 'explicit' else clutter)
+        roots[name] = str(tmp_path / name)
+        generate_dataset(fmt, roots[name], n_train, 0, seed=1, progress=False, max_size=96, **kw)
+    default, busy, plain = (files(roots[k]) for k in ('default', 'busy', 'plain'))
+    # the default is the format's own clutter range: byte-identical images
+    for a, b in zip(default[0], busy[0]):
+        assert open(a, 'rb').read() == open(b, 'rb').read()
+    # same file names and persons; only the backgrounds change
+    assert [osp.basename(p) for p in plain[0]] == [osp.basename(p) for p in busy[0]]
+    e_busy, e_plain = _background_edge_energy(*busy), _background_edge_energy(*plain)
     assert e_plain < 0.7 * e_busy, (e_plain, e_busy)
     with pytest.raises(ValueError, match='background_clutter'):
-        generate_dataset('market1501', str(tmp_path / 'bad'), 1, 0,
-                         progress=False, background_clutter=(3, 1))
+        generate_dataset(fmt, str(tmp_path / 'bad'), 1, 0, progress=False,
+                         background_clutter=(3, 1))
+
+
+def test_background_clutter_refused_for_scenes(tmp_path):
+    with pytest.raises(TypeError, match='background_clutter'):
+        generate_dataset('cihp', str(tmp_path / 'c'), 1, 0, progress=False,
+                         background_clutter=(0, 0))

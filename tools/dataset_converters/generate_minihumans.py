@@ -35,9 +35,10 @@ def parse_args():
     parser.add_argument('--images-per-camera', type=int, default=3,
                         help='market1501: most images per identity/camera')
     parser.add_argument('--background-clutter', type=int, nargs=2,
-                        default=(2, 8), metavar=('MIN', 'MAX'),
-                        help='market1501: range of the number of background '
-                        'shapes per crop (0 0: plain shaded backgrounds)')
+                        default=None, metavar=('MIN', 'MAX'),
+                        help='lip, atr, market1501: range of the number of '
+                        'background shapes per image (default: the format\'s, '
+                        'as busy as the person; 0 0: plain shaded backgrounds)')
     parser.add_argument('--no-progress', action='store_true',
                         help='do not show a progress bar')
     return parser.parse_args()
@@ -48,6 +49,7 @@ def main():
     kwargs = {}
     if args.format == 'market1501':
         kwargs['images_per_camera'] = args.images_per_camera
+    if args.background_clutter is not None:
         kwargs['background_clutter'] = tuple(args.background_clutter)
     card = generate_dataset(args.format, args.out_dir, args.num_train,
                             args.num_val, seed=args.seed,
