@@ -17,7 +17,7 @@ import json
 
 import numpy as np
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 from hp_mm.evaluation.functional import cluster_histogram, eval_unsupervised_parsing
@@ -37,6 +37,9 @@ def parse_args():
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument('--max-images', type=int, default=None)
     parser.add_argument('--out', help='write the results as JSON here')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, e.g. '
+                        'val_dataloader.dataset.data_root=data/ATR/humanparsing')
     return parser.parse_args()
 
 
@@ -72,6 +75,8 @@ def main():
     register_all_modules(init_default_scope=False)
     init_default_scope('hp_mm')
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     pixels, labels, classes, n = load_pixels(cfg, args.max_images)
     k = args.num_clusters or len(classes)
     rows = []

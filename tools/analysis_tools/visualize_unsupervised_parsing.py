@@ -18,7 +18,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 
@@ -38,6 +38,9 @@ def parse_args():
     parser.add_argument('--many-to-one', action='store_true', help='majority matching')
     parser.add_argument('--scale', type=int, default=2, help='upscaling of the drawings')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, e.g. '
+                        'val_dataloader.dataset.data_root=data/ATR/humanparsing')
     return parser.parse_args()
 
 
@@ -56,6 +59,8 @@ def main():
     register_all_modules(init_default_scope=False)
     init_default_scope('hp_mm')
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     model = MODELS.build(cfg.model)
     load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.to(args.device).eval()
