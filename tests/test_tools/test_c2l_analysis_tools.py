@@ -102,3 +102,20 @@ def test_matched_cluster_pictures(tmp_path):
 def cfg_palette():
     from hp_mm.datasets import ATRMergedDataset
     return ATRMergedDataset.METAINFO['palette']
+
+
+def test_linear_probe_tool(tmp_path):
+    """The mean-RGB probe of one-colour classes is perfect; the feature probe of the
+    untrained network is scored on the same pixels (all val images, none dropped)."""
+    base = write_atr(str(tmp_path / 'atr'), n=4, size=(64, 64))  # = the 64 x 64 input
+    out = str(tmp_path / 'probe.json')
+    stdout = run_tool(['tools/analysis_tools/probe_unsupervised_parsing.py', CONFIG, 'none',
+                       '--rgb', '--train-images', '3', '--out', out, '--cfg-options',
+                       f'train_dataloader.dataset.data_root={base}',
+                       f'val_dataloader.dataset.data_root={base}',
+                       'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False'])
+    res = json.load(open(out))
+    assert res['train_images'] == 3 and res['val_images'] == 4
+    assert res['rgb']['mIoU'] == 100 and res['rgb']['acc'] == 100
+    assert len(res['features']['iou']) == 3 and 0 <= res['features']['mIoU'] <= 100
+    assert 'rgb probe: mIoU 100.00' in stdout and 'features probe' in stdout

@@ -9,6 +9,7 @@ from .part_group_iou import (LIP_PART_GROUPS, group_map, part_group_confusion,
                              part_group_iou)
 from .reid import (aligned_distance, cosine_distance, euclidean_distance, eval_reid,
                    re_ranking)
+from .linear_probe import linear_probe_miou
 from .unsupervised_parsing import cluster_histogram, eval_unsupervised_parsing
 from hp_mm.structures.pixel_clusters import cluster_loss  # re-export (issue 14 contract)
 
@@ -19,5 +20,5 @@ __all__ = [
     'match_persons', 'region_ious', 'semantic_confusion',
     'LIP_PART_GROUPS', 'group_map', 'part_group_confusion', 'part_group_iou',
     'eval_reid', 're_ranking', 'aligned_distance', 'cosine_distance', 'euclidean_distance',
-    'cluster_histogram', 'eval_unsupervised_parsing', 'cluster_loss'
+    'cluster_histogram', 'eval_unsupervised_parsing', 'cluster_loss', 'linear_probe_miou'
 ]
