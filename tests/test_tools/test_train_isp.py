@@ -107,3 +107,33 @@ def test_dist_train_isp_two_processes(market_root, tmp_path):
     log = open(log_file).read()
     assert 'World size: 2' in log or 'world_size: 2' in log or 'GPU number: 2' in log, log[:3000]
     _check_run(work_dir, log)
+
+
+@pytest.mark.parametrize('config', [CONFIG, 'configs/isp/baseline_r18_minihumans.py'])
+def test_probe_reid_parts_tool(market_root, tmp_path, config):
+    """Foreground diagnostics of an (untrained) ISP model and of a global baseline: every
+    training image is used, the references equal a recomputation from the mask files."""
+    import torch.nn.functional as F
+
+    from hp_mm.evaluation.functional import best_fixed_box_iou
+    out = str(tmp_path / 'probe.json')
+    opts = [f'train_dataloader.dataset.data_root={market_root}',
+            f'test_dataloader.dataset.data_root={market_root}']
+    if config == CONFIG:  # the tiny ISP model of the training tests
+        opts += [o for o in _options(market_root, str(tmp_path / 'w'))
+                 if o.startswith(('model.backbone.', 'model.neck.', 'model.part_head.'))]
+    proc = run_tool(['tools/analysis_tools/probe_reid_parts.py', config, 'none', '--out', out,
+                     '--cfg-options'] + opts)
+    res = json.load(open(out))
+    names = sorted(os.listdir(osp.join(market_root, 'bounding_box_train')))
+    assert res['images'] == len(names) and res['feature_shape'][1:] == [32, 16]
+    masks = torch.stack([torch.from_numpy(cv2.imread(osp.join(
+        market_root, 'hp_mm_part_masks', 'bounding_box_train', n.replace('.jpg', '.png')),
+        cv2.IMREAD_UNCHANGED)) for n in names]).float()
+    fg = F.interpolate(masks[:, None], size=(32, 16), mode='nearest')[:, 0] > 0
+    # order-free quantities (the dataset's order need not be the sorted file names)
+    assert res['all_foreground_iou'] == pytest.approx(100 * float(fg.float().mean()))
+    assert res['best_fixed_box']['foreground_iou'] == pytest.approx(best_fixed_box_iou(fg)[0])
+    assert 0 <= res['activation']['auc'] <= 1 and 0 <= res['linear_probe']['foreground_iou'] <= 100
+    assert ('part_head' in res) == (config == CONFIG)
+    assert 'activation AUC' in proc.stdout

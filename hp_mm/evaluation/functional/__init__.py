@@ -9,6 +9,8 @@ from .part_group_iou import (LIP_PART_GROUPS, group_map, part_group_confusion,
                              part_group_iou)
 from .reid import (aligned_distance, cosine_distance, euclidean_distance, eval_reid,
                    re_ranking)
+from .foreground_diagnostics import (best_fixed_box_iou, best_threshold_iou,
+                                     foreground_report, roc_auc)
 from .linear_probe import linear_probe_miou
 from .unsupervised_parsing import cluster_histogram, eval_unsupervised_parsing
 from hp_mm.structures.pixel_clusters import cluster_loss  # re-export (issue 14 contract)
@@ -20,5 +22,6 @@ __all__ = [
     'match_persons', 'region_ious', 'semantic_confusion',
     'LIP_PART_GROUPS', 'group_map', 'part_group_confusion', 'part_group_iou',
     'eval_reid', 're_ranking', 'aligned_distance', 'cosine_distance', 'euclidean_distance',
-    'cluster_histogram', 'eval_unsupervised_parsing', 'cluster_loss', 'linear_probe_miou'
+    'cluster_histogram', 'eval_unsupervised_parsing', 'cluster_loss', 'linear_probe_miou',
+    'roc_auc', 'best_threshold_iou', 'best_fixed_box_iou', 'foreground_report'
 ]
