@@ -7,8 +7,8 @@ backbone's last map, resized to 1/4 of the input, for a global baseline):
 * ``activation``: ROC AUC of ISP's stage-1 activation ``||M_g||`` (eq. 3) for person
   against background, and the best foreground IoU any threshold of it reaches;
 * ``linear_probe``: the foreground IoU of a supervised 1x1 linear classifier fitted on the
-  frozen features of the first half of the images, scored on the second half (what any
-  clustering of these features could find at best);
+  frozen features of the first half of the images, scored on the second half (how much
+  local person information the features hold at all);
 * ``part_head`` (ISP models): the part classifier's P(foreground) on person / background
   pixels and the foreground IoU of its argmax;
 * references: the best fixed box (one rectangle for every image, chosen on the ground

@@ -2,11 +2,14 @@
 
 A 1x1 linear classifier is fitted with full supervision on the frozen features of the first
 ``--train-images`` training images (ground truth resized to the feature map, nearest) and
-scored on the validation set (:func:`hp_mm.evaluation.functional.linear_probe_miou`). The
-probe's mIoU bounds what the model's clusters could reach; compare it with the probe of the
-untrained network (checkpoint ``none``) to see whether training kept or lost the class
-information (feature collapse). ``--rgb`` adds the probe of the image itself, averaged to the
-feature map.
+scored on the validation set at the feature map's resolution
+(:func:`hp_mm.evaluation.functional.linear_probe_miou`). The features are l2-normalised per
+pixel, as the cluster head sees them (``--raw``: as they are). The probe measures how much
+class information a supervised linear read-out finds in the features (a reference, not a
+bound of the Hungarian-matched mIoU, which is scored at the image's resolution); compare it
+with the probe of the untrained network (checkpoint ``none``) to see whether training kept or
+lost that information (feature collapse). ``--rgb`` adds the probe of the image itself,
+averaged to the feature map.
 
 Example::
 
@@ -37,6 +40,9 @@ def parse_args():
     parser.add_argument('--train-images', type=int, default=400,
                         help='training images the probe is fitted on')
     parser.add_argument('--rgb', action='store_true', help='also probe the mean RGB')
+    parser.add_argument('--raw', action='store_true',
+                        help='probe the raw features (default: l2-normalised per pixel, '
+                        'as the cluster head sees them)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -44,7 +50,7 @@ def parse_args():
     return parser.parse_args()
 
 
-def collect(model, dataset_cfg, pipeline, max_images):
+def collect(model, dataset_cfg, pipeline, max_images, normalize=True):
     """Features (P, C), mean RGB (P, 3) and labels (P,) of the first ``max_images`` images."""
     ds = copy.deepcopy(dataset_cfg)
     ds.pipeline = pipeline
@@ -58,6 +64,8 @@ def collect(model, dataset_cfg, pipeline, max_images):
             data = model.data_preprocessor(batch, False)
             inputs = data['inputs']
             f = model.refine(model.extract_feat(inputs))[0]  # (B, C, h, w)
+            if normalize:
+                f = F.normalize(f, dim=1)
             rgb = F.adaptive_avg_pool2d(inputs.float(), f.shape[2:])
             for i, s in enumerate(data['data_samples']):
                 if seen == max_images:
@@ -88,12 +96,12 @@ def main():
         model.init_weights()
     model.eval()
     pipeline = cfg.val_dataloader.dataset.pipeline
-    tr = collect(model, cfg.train_dataloader.dataset, pipeline, args.train_images)
-    va = collect(model, cfg.val_dataloader.dataset, pipeline, None)
+    tr = collect(model, cfg.train_dataloader.dataset, pipeline, args.train_images, not args.raw)
+    va = collect(model, cfg.val_dataloader.dataset, pipeline, None, not args.raw)
     classes = Runner.build_dataloader(cfg.val_dataloader).dataset.metainfo['classes']
     k = len(classes)
     results = dict(config=args.config, checkpoint=args.checkpoint, train_images=tr[3],
-                   val_images=va[3])
+                   val_images=va[3], l2_normalized=not args.raw)
     for name, i in [('features', 0)] + ([('rgb', 1)] if args.rgb else []):
         res = linear_probe_miou(tr[i], tr[2], va[i], va[2], k, seed=args.seed)
         results[name] = res

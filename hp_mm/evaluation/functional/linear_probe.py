@@ -2,10 +2,10 @@
 
 A diagnostic for unsupervised parsing (and for ISP's part features): a 1x1 linear
 classifier is fitted with full supervision to the ground truth of a *probe-train* set of
-frozen features and scored on a held-out set. Its mIoU is an upper bound of what any
-clustering of those features plus a matching could reach, so a trained model whose probe
-falls below the probe of its own random initialisation has thrown class information away
-(feature collapse). Pure torch, deterministic for a given ``seed``.
+frozen features and scored on a held-out set: how much class information a linear read-out
+finds in them. A trained model whose probe falls below the probe of its own random
+initialisation has thrown class information away (feature collapse). Pure torch,
+deterministic for a given ``seed``.
 
 Note:
     N: pixels (positions); C: channels; K: classes.
