@@ -5,7 +5,9 @@ mmengine 0.10.7 saves numpy arrays and scalars (message hub history buffers,
 ``torch.load(...)`` whose default is now ``weights_only=True``: ``--resume`` and
 ``load_from`` then raise ``UnpicklingError``. Rather than turning
 ``weights_only`` off (which would unpickle arbitrary code from any file), we
-allow-list exactly the types mmengine's own checkpoints contain.
+allow-list exactly the types mmengine's own checkpoints contain, under their
+numpy 2 names and under the numpy 1.x names (``numpy.core.multiarray.*``) that
+checkpoints written with numpy 1.x carry.
 """
 import pickle
 
@@ -17,6 +19,11 @@ def _numpy_safe_globals():
     """The numpy reconstructors, dtypes and scalar types found in mmengine checkpoints."""
     multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
     types = [np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar]
+    # the same two reconstructors under the module name of the other numpy major version
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        if module != multiarray.__name__:
+            types += [(multiarray._reconstruct, f'{module}._reconstruct'),
+                      (multiarray.scalar, f'{module}.scalar')]
     # numpy >= 1.25 pickles dtypes as instances of numpy.dtypes.XDType classes.
     dtypes_mod = getattr(np, 'dtypes', None)
     if dtypes_mod is not None:

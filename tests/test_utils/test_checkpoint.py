@@ -50,3 +50,29 @@ class _Payload:
 def test_getattr_is_restricted_to_history_buffer_methods():
     with pytest.raises(pickle.UnpicklingError):
         _roundtrip({'x': _Payload()})
+
+
+def test_checkpoint_written_with_numpy_1_names_loads():
+    """A checkpoint pickled under numpy 1.x names its reconstructors
+    ``numpy.core.multiarray.*``; it loads with weights_only=True (numpy 2 here)."""
+    import zipfile
+    meta = dict(epoch=np.int64(7), best=np.float64(0.5), arr=np.arange(3, dtype=np.int16))
+    buf = io.BytesIO()
+    torch.save(meta, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    renamed = 0
+    with zipfile.ZipFile(out, 'w') as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith('data.pkl'):
+                # protocol-2 GLOBAL opcodes: the module name is a plain text line
+                renamed = data.count(b'numpy._core.multiarray\n')
+                data = data.replace(b'numpy._core.multiarray\n', b'numpy.core.multiarray\n')
+            dst.writestr(info, data)
+    assert renamed >= 2 and b'numpy._core.multiarray\n' not in out.getvalue()
+    out.seek(0)
+    got = torch.load(out, weights_only=True)
+    assert got['epoch'] == 7 and got['best'] == 0.5
+    np.testing.assert_array_equal(got['arr'], np.arange(3))
+    assert got['arr'].dtype == np.int16

@@ -77,21 +77,16 @@ class YacsCfgNodeStub:
 def _safe_globals() -> list:
     """The allow-list for reading, minus what is allowed already.
 
-    hp_mm's checkpoint types (numpy arrays, scalars, dtypes), their numpy 1.x
-    names (``numpy.core.multiarray.*``: QANet's checkpoints were written with
-    numpy 1.x, which pickled a float metric in ``scheduler.info`` that way)
-    and the yacs ``CfgNode`` stand-in. ``torch.serialization.safe_globals``
+    hp_mm's checkpoint types (numpy arrays, scalars, dtypes, also under their
+    numpy 1.x names ``numpy.core.multiarray.*``: QANet's checkpoints were
+    written with numpy 1.x, which pickled a float metric in ``scheduler.info``
+    that way) and the yacs ``CfgNode`` stand-in. ``torch.serialization.safe_globals``
     removes its entries on exit: entries registered for the whole process
     (``register_checkpoint_safe_globals``) must not be among them.
     """
-    import numpy as np
-
     from hp_mm.utils.checkpoint import checkpoint_safe_globals
-    multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
-    numpy1 = [(multiarray.scalar, 'numpy.core.multiarray.scalar'),
-              (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct')]
     registered = set(torch.serialization.get_safe_globals())
-    return [g for g in checkpoint_safe_globals() + numpy1 +
+    return [g for g in checkpoint_safe_globals() +
             [(YacsCfgNodeStub, 'yacs.config.CfgNode')] if g not in registered]
 
 
