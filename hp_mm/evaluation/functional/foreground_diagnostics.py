@@ -40,19 +40,24 @@ def roc_auc(scores: Tensor, positives: Tensor) -> float:
     return float((rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def best_threshold_iou(scores: Tensor, positives: Tensor, num_thresholds: int = 256) -> float:
-    """Best IoU (%) of ``scores >= t`` with ``positives`` over quantile thresholds t."""
-    s = scores.flatten().float()
-    p = positives.flatten().bool()
-    qs = torch.quantile(s[torch.randperm(s.numel(), generator=torch.Generator().manual_seed(0))
-                          [:1_000_000]], torch.linspace(0, 1, num_thresholds))
-    best = 0.0
-    for t in torch.unique(qs):
-        pred = s >= t
-        inter = (pred & p).sum()
-        union = (pred | p).sum()
-        best = max(best, float(inter) / max(int(union), 1))
-    return 100 * best
+def best_threshold_iou(scores: Tensor, positives: Tensor) -> float:
+    """Best IoU (%) of ``scores >= t`` with ``positives`` over every threshold t.
+
+    The scores are sorted once; cutting after each distinct value (ties stay together)
+    gives ``TP / (k + P - TP)`` for the k highest-scored positions, P = all positives.
+    """
+    if scores.shape != positives.shape:
+        raise ValueError(f'scores {tuple(scores.shape)} and positives '
+                         f'{tuple(positives.shape)} differ')
+    s = scores.flatten().double()
+    order = torch.argsort(s, descending=True)
+    s_sorted = s[order]
+    tp = torch.cumsum(positives.flatten()[order].double(), 0)
+    k = torch.arange(1, s.numel() + 1, dtype=torch.float64)
+    cut = torch.ones_like(s_sorted, dtype=torch.bool)
+    cut[:-1] = s_sorted[1:] != s_sorted[:-1]  # the last position of each distinct value
+    iou = tp / (k + tp[-1] - tp).clamp_min(1)
+    return 100 * float(iou[cut].max()) if s.numel() else 0.0
 
 
 def best_fixed_box_iou(positives: Tensor) -> Tuple[float, Tuple[int, int, int, int]]:

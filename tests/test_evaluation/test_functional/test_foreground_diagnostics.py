@@ -56,3 +56,11 @@ def test_best_fixed_box_equals_brute_force():
     assert 100 * float((masks & box).sum()) / float((masks | box).sum()) == pytest.approx(iou)
     with pytest.raises(ValueError, match=r'\(N, h, w\)'):
         best_fixed_box_iou(masks[0])
+
+
+def test_best_threshold_iou_equals_a_sweep_of_every_threshold():
+    g = torch.Generator().manual_seed(1)
+    p = torch.rand(2, 6, 5, generator=g) > 0.6
+    s = torch.round(torch.rand(2, 6, 5, generator=g) * 8) / 8 + 0.3 * p  # ties included
+    best = max(float(((s >= t) & p).sum()) / float(((s >= t) | p).sum()) for t in s.unique())
+    assert best_threshold_iou(s, p) == pytest.approx(100 * best)
