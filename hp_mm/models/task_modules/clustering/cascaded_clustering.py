@@ -119,7 +119,6 @@ def cascaded_clustering(feats: Tensor, groups: Tensor, num_classes: int, fg_kmea
     if N == 0:
         return labels.view(N, h, w)
     uniq, group = torch.unique(groups.to(device), return_inverse=True)  # ids -> 0..B-1
-    B = uniq.numel()
 
     feats = _per_image_scaled(feats)  # same labels, no overflow in the norms
     raw = isp_activation(feats).view(N, P)
