@@ -41,7 +41,7 @@ import os.path as osp
 import pickle
 import re
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.runner import CheckpointLoader
@@ -56,8 +56,26 @@ QANET_CONFIGS = {
     ('hrnet', 'cihp'): 'configs/qanet/qanet_hrnet-w48_cihp.py',
     ('hrnet', 'lip'): 'configs/qanet/qanet_hrnet-w48_lip.py',
 }
-_STEM = {'conv1': 0, 'bn1': 1, 'conv2': 3, 'bn2': 4, 'conv3': 6, 'bn3': 7}
-_CONV_NORM = {'0': 'conv', '1': 'bn'}  # QANet make_conv Sequential(conv, norm) -> ConvModule
+# the 3-conv (ResNet-c) stem: official conv/bn name -> index in mmseg's ResNetV1c stem Sequential
+STEM_INDEX = {'conv1': 0, 'bn1': 1, 'conv2': 3, 'bn2': 4, 'conv3': 6, 'bn3': 7}
+CONV_NORM = {'0': 'conv', '1': 'bn'}  # Sequential(conv, norm) -> ConvModule (QANet and SCHP)
+
+#: A renaming rule: a regular expression on the official key and the hp_mm key built from its match.
+RenameRule = Tuple['re.Pattern[str]', Callable[['re.Match[str]'], str]]
+
+
+def rules(*pairs: Tuple[str, Callable[['re.Match[str]'], str]]) -> Sequence[RenameRule]:
+    """Compile ``(pattern, build)`` pairs; every pattern must match a whole key."""
+    return tuple((re.compile(f'^{pattern}$'), build) for pattern, build in pairs)
+
+
+def rename_key(key: str, rule_table: Sequence[RenameRule]) -> Optional[str]:
+    """The hp_mm name of ``key`` given by the first matching rule, None if none matches."""
+    for pattern, build in rule_table:
+        m = pattern.match(key)
+        if m:
+            return build(m)
+    return None
 
 
 class YacsCfgNodeStub:
@@ -137,42 +155,29 @@ def qanet_backbone(state_dict: Dict[str, torch.Tensor]) -> str:
                      'nor the 3-conv stem and layer4 (ResNet-c) are present')
 
 
-def _rename(key: str, backbone: str) -> Optional[str]:
-    """hp_mm name of one official key, None if unknown."""
-    m = re.match(r'^Conv_Body\.(conv[123]|bn[123])\.(.+)$', key)
-    if m and backbone == 'resnet':
-        return f'backbone.stem.{_STEM[m.group(1)]}.{m.group(2)}'
-    m = re.match(r'^Conv_Body\.(layer[1-4]\..+)$', key)
-    if m and backbone == 'resnet':
-        return f'backbone.{m.group(1)}'
-    m = re.match(r'^Conv_Body\.(.+)$', key)
-    if m and backbone == 'hrnet':
-        return f'backbone.{m.group(1)}'
-    m = re.match(r'^Conv_Body_FPN\.fpn\.p5_(in|out)\.([01])\.(.+)$', key)
-    if m:
-        kind = 'lateral' if m.group(1) == 'in' else 'fpn'
-        return f'neck.{kind}_convs.3.{_CONV_NORM[m.group(2)]}.{m.group(3)}'
-    m = re.match(r'^Conv_Body_FPN\.fpn\.fpn_(in|out)\.([0-2])\.([01])\.(.+)$', key)
-    if m:
-        kind = 'lateral' if m.group(1) == 'in' else 'fpn'
-        return f'neck.{kind}_convs.{2 - int(m.group(2))}.{_CONV_NORM[m.group(3)]}.{m.group(4)}'
-    m = re.match(r'^Conv_Body_FPN\.scale([1-4])_block\.(\d+)\.([01])\.(.+)$', key)
-    if m:
-        return (f'decode_head.scale_heads.{4 - int(m.group(1))}.{m.group(2)}.'
-                f'{_CONV_NORM[m.group(3)]}.{m.group(4)}')
-    m = re.match(r'^Parsing\.Output\.classify\.(weight|bias)$', key)
-    if m:
-        return f'decode_head.conv_seg.{m.group(1)}'
-    m = re.match(r'^Parsing\.ParsingIoU\.Head\.conv1x1\.0\.(weight|bias)$', key)
-    if m:
-        return f'decode_head.iou_conv1x1.conv.{m.group(1)}'
-    m = re.match(r'^Parsing\.ParsingIoU\.Head\.conv_layers\.(\d+)\.0\.(weight|bias)$', key)
-    if m:
-        return f'decode_head.iou_convs.{m.group(1)}.conv.{m.group(2)}'
-    m = re.match(r'^Parsing\.ParsingIoU\.Output\.parsing_iou\.(weight|bias)$', key)
-    if m:
-        return f'decode_head.iou_fc.{m.group(1)}'
-    return None
+_BODY_RULES = {
+    'resnet': rules(
+        (r'Conv_Body\.(conv[123]|bn[123])\.(.+)',
+         lambda m: f'backbone.stem.{STEM_INDEX[m[1]]}.{m[2]}'),
+        (r'Conv_Body\.(layer[1-4]\..+)', lambda m: f'backbone.{m[1]}')),
+    'hrnet': rules((r'Conv_Body\.(.+)', lambda m: f'backbone.{m[1]}')),
+}
+_HEAD_RULES = rules(
+    (r'Conv_Body_FPN\.fpn\.p5_(in|out)\.([01])\.(.+)',
+     lambda m: f"neck.{'lateral' if m[1] == 'in' else 'fpn'}_convs.3.{CONV_NORM[m[2]]}.{m[3]}"),
+    (r'Conv_Body_FPN\.fpn\.fpn_(in|out)\.([0-2])\.([01])\.(.+)',
+     lambda m: (f"neck.{'lateral' if m[1] == 'in' else 'fpn'}_convs.{2 - int(m[2])}."
+                f'{CONV_NORM[m[3]]}.{m[4]}')),
+    (r'Conv_Body_FPN\.scale([1-4])_block\.(\d+)\.([01])\.(.+)',
+     lambda m: f'decode_head.scale_heads.{4 - int(m[1])}.{m[2]}.{CONV_NORM[m[3]]}.{m[4]}'),
+    (r'Parsing\.Output\.classify\.(weight|bias)', lambda m: f'decode_head.conv_seg.{m[1]}'),
+    (r'Parsing\.ParsingIoU\.Head\.conv1x1\.0\.(weight|bias)',
+     lambda m: f'decode_head.iou_conv1x1.conv.{m[1]}'),
+    (r'Parsing\.ParsingIoU\.Head\.conv_layers\.(\d+)\.0\.(weight|bias)',
+     lambda m: f'decode_head.iou_convs.{m[1]}.conv.{m[2]}'),
+    (r'Parsing\.ParsingIoU\.Output\.parsing_iou\.(weight|bias)',
+     lambda m: f'decode_head.iou_fc.{m[1]}'),
+)
 
 
 def convert_qanet(state_dict: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
@@ -196,7 +201,7 @@ def convert_qanet(state_dict: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torc
     backbone = qanet_backbone(state)
     converted, unknown = OrderedDict(), []
     for key, value in state.items():
-        new_key = _rename(key, backbone)
+        new_key = rename_key(key, _BODY_RULES[backbone] + _HEAD_RULES)
         if new_key is None:
             unknown.append(key)
         else:

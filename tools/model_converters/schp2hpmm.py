@@ -35,16 +35,16 @@ Key layout (official -> hp_mm)::
 """
 import argparse
 import os.path as osp
-import re
 import sys
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Dict
 
 import torch
 from mmengine.runner import CheckpointLoader
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from qanet2hpmm import ROOT, dataset_meta, save_and_check, strip_module_prefix  # noqa: E402
+from qanet2hpmm import (CONV_NORM, ROOT, STEM_INDEX, dataset_meta, rename_key,  # noqa: E402
+                        rules, save_and_check, strip_module_prefix)
 
 ABN_EPS = 1e-5  # InPlaceABNSync's eps (modules/bn.py ABN default)
 SCHP_DATASETS = {
@@ -52,8 +52,6 @@ SCHP_DATASETS = {
     'atr': 'ATRDataset',
     'pascal-person-part': 'PascalPersonPartDataset'
 }
-_STEM = {'conv1': 0, 'bn1': 1, 'conv2': 3, 'bn2': 4, 'conv3': 6, 'bn3': 7}
-_CONV_NORM = {'0': 'conv', '1': 'bn'}
 _REQUIRED = ('conv1.weight', 'layer4.0.conv1.weight', 'context_encoding.bottleneck.0.weight',
              'fushion.3.weight')
 
@@ -77,47 +75,26 @@ def load_schp_checkpoint(path: str) -> Dict[str, torch.Tensor]:
     return state
 
 
-def _rename(key: str) -> Optional[str]:
-    """hp_mm name of one official key (no ``module.``), None if unknown."""
-    m = re.match(r'^(conv[123]|bn[123])\.(.+)$', key)
-    if m:
-        return f'backbone.stem.{_STEM[m.group(1)]}.{m.group(2)}'
-    m = re.match(r'^(layer[1-4]\..+)$', key)
-    if m:
-        return f'backbone.{m.group(1)}'
-    m = re.match(r'^context_encoding\.stages\.(\d+)\.([12])\.(.+)$', key)
-    if m:
-        part = 'conv' if m.group(2) == '1' else 'bn'
-        return f'decode_head.psp_modules.{m.group(1)}.1.{part}.{m.group(3)}'
-    m = re.match(r'^context_encoding\.bottleneck\.([01])\.(.+)$', key)
-    if m:
-        return f'decode_head.psp_bottleneck.{_CONV_NORM[m.group(1)]}.{m.group(2)}'
-    m = re.match(r'^decoder\.conv([12])\.([01])\.(.+)$', key)
-    if m:
-        name = 'decoder_top' if m.group(1) == '1' else 'decoder_skip'
-        return f'decode_head.{name}.{_CONV_NORM[m.group(2)]}.{m.group(3)}'
-    m = re.match(r'^decoder\.conv3\.([0-3])\.(.+)$', key)
-    if m:
-        i = int(m.group(1))
-        return f"decode_head.decoder_fuse.{i // 2}.{('conv', 'bn')[i % 2]}.{m.group(2)}"
-    m = re.match(r'^decoder\.conv4\.(weight|bias)$', key)
-    if m:
-        return f'decode_head.decoder_seg.{m.group(1)}'
-    m = re.match(r'^edge\.conv([123])\.([01])\.(.+)$', key)
-    if m:
-        return (f'decode_head.edge_convs.{int(m.group(1)) - 1}.{_CONV_NORM[m.group(2)]}.'
-                f'{m.group(3)}')
-    m = re.match(r'^edge\.conv([45])\.(weight|bias)$', key)
-    if m:
-        name = 'edge_seg' if m.group(1) == '4' else 'edge_fuse'
-        return f'decode_head.{name}.{m.group(2)}'
-    m = re.match(r'^fushion\.([01])\.(.+)$', key)
-    if m:
-        return f'decode_head.fusion.{_CONV_NORM[m.group(1)]}.{m.group(2)}'
-    m = re.match(r'^fushion\.3\.(weight|bias)$', key)
-    if m:
-        return f'decode_head.conv_seg.{m.group(1)}'
-    return None
+_RULES = rules(
+    (r'(conv[123]|bn[123])\.(.+)', lambda m: f'backbone.stem.{STEM_INDEX[m[1]]}.{m[2]}'),
+    (r'(layer[1-4]\..+)', lambda m: f'backbone.{m[1]}'),
+    (r'context_encoding\.stages\.(\d+)\.([12])\.(.+)',
+     lambda m: f"decode_head.psp_modules.{m[1]}.1.{'conv' if m[2] == '1' else 'bn'}.{m[3]}"),
+    (r'context_encoding\.bottleneck\.([01])\.(.+)',
+     lambda m: f'decode_head.psp_bottleneck.{CONV_NORM[m[1]]}.{m[2]}'),
+    (r'decoder\.conv([12])\.([01])\.(.+)',
+     lambda m: (f"decode_head.{'decoder_top' if m[1] == '1' else 'decoder_skip'}."
+                f'{CONV_NORM[m[2]]}.{m[3]}')),
+    (r'decoder\.conv3\.([0-3])\.(.+)',
+     lambda m: f"decode_head.decoder_fuse.{int(m[1]) // 2}.{('conv', 'bn')[int(m[1]) % 2]}.{m[2]}"),
+    (r'decoder\.conv4\.(weight|bias)', lambda m: f'decode_head.decoder_seg.{m[1]}'),
+    (r'edge\.conv([123])\.([01])\.(.+)',
+     lambda m: f'decode_head.edge_convs.{int(m[1]) - 1}.{CONV_NORM[m[2]]}.{m[3]}'),
+    (r'edge\.conv([45])\.(weight|bias)',
+     lambda m: f"decode_head.{'edge_seg' if m[1] == '4' else 'edge_fuse'}.{m[2]}"),
+    (r'fushion\.([01])\.(.+)', lambda m: f'decode_head.fusion.{CONV_NORM[m[1]]}.{m[2]}'),
+    (r'fushion\.3\.(weight|bias)', lambda m: f'decode_head.conv_seg.{m[1]}'),
+)
 
 
 def convert_schp(state_dict: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
@@ -141,7 +118,7 @@ def convert_schp(state_dict: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torch
     norms = {k[:-len('running_mean')] for k in state if k.endswith('.running_mean')}
     converted, unknown = OrderedDict(), []
     for key, value in state.items():
-        new_key = _rename(key)
+        new_key = rename_key(key, _RULES)
         if new_key is None:
             unknown.append(key)
             continue
