@@ -21,3 +21,13 @@ __all__ = [
     'OccludedDukeDataset',
     'ATRMergedDataset', 'ATR_3CLASS_MERGE'
 ]
+from .class_list import ClassList, derive_flip_pairs, load_class_list, parse_class_list
+from .color_masks import color_mask_to_labels
+from .custom_parsing_dataset import CustomParsingDataset
+from .label_sets import LABEL_SETS, convert_label_set, label_set_lut, label_set_metainfo
+
+__all__ += [
+    'ClassList', 'derive_flip_pairs', 'load_class_list', 'parse_class_list',
+    'color_mask_to_labels', 'CustomParsingDataset', 'LABEL_SETS', 'convert_label_set',
+    'label_set_lut', 'label_set_metainfo'
+]

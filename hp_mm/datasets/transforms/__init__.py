@@ -18,3 +18,7 @@ __all__ = [
     'PackReIDInputs', 'LoadPseudoLabels',
     'GenerateTwoViews', 'PackTwoViewInputs', 'RandomGaussianBlur', 'set_view_epoch'
 ]
+from .color_mask_loading import LoadColorParsingAnnotations
+from .label_set_conversion import ConvertLabelSet
+
+__all__ += ['LoadColorParsingAnnotations', 'ConvertLabelSet']
