@@ -10,9 +10,12 @@ vis_backends = [dict(type='LocalVisBackend')]
 # (boxes, ids, quality and part scores): what tools/test.py --show-dir draws
 visualizer = dict(type='ParsingLocalVisualizer', vis_backends=vis_backends, name='visualizer',
                   alpha=0.6)
-log_processor = dict(by_epoch=False)
+# log_processor (log lines by epoch or by iteration, as the train loop) is set by the schedules
 log_level = 'INFO'
 load_from = None
 resume = False
-# keeps left/right flip pairs of the training dataset in the model (flip test)
+# keeps left/right flip pairs of the training dataset in the model (flip test). A method's own
+# hooks (clustering, dictionary projection) go under default_hooks keys, which mmengine's Runner
+# registers whatever their names and which merge key by key through inheritance (a list such as
+# custom_hooks is replaced whole): a config changes one argument of them without restating them.
 custom_hooks = [dict(type='DatasetMetaHook')]

@@ -3,7 +3,4 @@
 # every optimiser step. L_view keeps PiCIE's cross-view term (see c2l-eq7_... for eq. 7 alone).
 _base_ = ['./picie_fpn-r18_atr-3class.py']
 model = dict(part_head={{_base_.part_head_cfg}}, pixel_module={{_base_.sparse_module_cfg}})
-custom_hooks = [
-    dict(type='DatasetMetaHook'), {{_base_.clustering_hook}},
-    dict(type='DictionaryProjectionHook')
-]
+default_hooks = dict(dictionary_projection=dict(type='DictionaryProjectionHook'))

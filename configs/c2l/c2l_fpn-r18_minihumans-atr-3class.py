@@ -2,7 +2,4 @@
 # (beta = 0.3), dictionary projected onto |d_j| <= 1 after every optimiser step.
 _base_ = ['./picie_fpn-r18_minihumans-atr-3class.py']
 model = dict(part_head={{_base_.part_head_cfg}}, pixel_module={{_base_.sparse_module_cfg}})
-custom_hooks = [
-    dict(type='DatasetMetaHook'), {{_base_.clustering_hook}},
-    dict(type='DictionaryProjectionHook')
-]
+default_hooks = dict(dictionary_projection=dict(type='DictionaryProjectionHook'))

@@ -15,13 +15,14 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+    # k-means of the pixel embeddings before every epoch (a hook under default_hooks: the
+    # C2L configs add theirs by key, a config changes one argument by merging)
+    clustering=dict(
+        type='C2LClusteringHook',
+        pipeline={{_base_.cluster_pipeline}},
+        buffer_size=192,
+        dataloader=dict(batch_size=96),
+        kmeans=dict(type='MiniBatchKMeans', kmeans=dict(type='FaissKMeans', max_iter=20))))
 log_processor = dict(by_epoch=True)
-clustering_hook = dict(
-    type='C2LClusteringHook',
-    pipeline={{_base_.cluster_pipeline}},
-    buffer_size=192,
-    dataloader=dict(batch_size=96),
-    kmeans=dict(type='MiniBatchKMeans', kmeans=dict(type='FaissKMeans', max_iter=20)))
-custom_hooks = [dict(type='DatasetMetaHook'), clustering_hook]
 randomness = dict(seed=0)

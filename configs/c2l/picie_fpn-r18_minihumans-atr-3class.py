@@ -21,16 +21,17 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=True),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=max_epochs, max_keep_ckpts=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # k-means of the pixel embeddings before every epoch (a hook under default_hooks: the
+    # C2L configs add theirs by key, a config changes one argument by merging)
+    clustering=dict(
+        type='C2LClusteringHook',
+        pipeline={{_base_.cluster_pipeline}},
+        buffer_size=192,
+        dataloader=dict(batch_size=32, num_workers=1, persistent_workers=True),
+        kmeans=dict(type='MiniBatchKMeans', kmeans=dict(type='FaissKMeans', max_iter=20)),
+        cache_features=True,
+        show_progress=False))
 log_processor = dict(by_epoch=True)
-clustering_hook = dict(
-    type='C2LClusteringHook',
-    pipeline={{_base_.cluster_pipeline}},
-    buffer_size=192,
-    dataloader=dict(batch_size=32, num_workers=1, persistent_workers=True),
-    kmeans=dict(type='MiniBatchKMeans', kmeans=dict(type='FaissKMeans', max_iter=20)),
-    cache_features=True,
-    show_progress=False)
-custom_hooks = [dict(type='DatasetMetaHook'), clustering_hook]
 randomness = dict(seed=0)
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))

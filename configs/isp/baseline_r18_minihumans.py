@@ -9,15 +9,15 @@
 #       --num-train 150 --num-val 50 --seed 0 --workers 2
 #   OMP_NUM_THREADS=2 python tools/train.py configs/isp/baseline_r18_minihumans.py
 _base_ = [
-    '../_base_/models/reid_global_r50.py', '../_base_/datasets/minihumans_market1501.py',
+    '../_base_/models/reid_global_r18.py', '../_base_/datasets/minihumans_market1501.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_reid_cpu.py'
 ]
+# half-width ResNet-18 (32 base channels, 256 at the last stage), from scratch
 model = dict(
     pretrained=None,
     channels_last=True,
-    backbone=dict(depth=18, stem_channels=32, base_channels=32),
+    backbone=dict(stem_channels=32, base_channels=32),
     head=dict(in_channels=256, num_classes=150))
-log_processor = dict(by_epoch=True)
 env_cfg = dict(cudnn_benchmark=False)
 default_hooks = dict(visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)

@@ -3,7 +3,7 @@
 # Table 4's best on Market-1501, whose numbers are Table 1's: R1 95.3, mAP 88.6; the official
 # script ISP-Market1501.sh uses K = 7: --cfg-options model.part_head.num_classes=7).
 # Cascaded clustering of M_g per identity every 2 epochs, not after epoch 101 (official
-# CLUSTERING.PERIOD / STOP; the paper: every epoch, ISPClusteringHook interval=1), sharpened
+# CLUSTERING.PERIOD / STOP; the paper: every epoch, default_hooks.clustering.interval=1), sharpened
 # activation (official CLUSTERING.ENHANCED). Adam 3.5e-4, 10 warm-up epochs, x0.1 at 40 / 70,
 # 120 epochs, 16 identities x 4 images. Retrieval: Euclidean distance of the l2-normalised
 # concatenation [parts, global, foreground] of the BN-neck features (the official TEST.FEAT_NORM
@@ -15,33 +15,11 @@ _base_ = [
     '../_base_/models/isp_hrnet-w32.py', '../_base_/datasets/market1501.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_isp_120e.py'
 ]
-input_size = (128, 256)  # (w, h)
 model = dict(part_head=dict(num_classes=4), reid_head=dict(num_classes=751))
-# the pseudo-labels enter before the geometric transforms and move with the image; erased
-# rectangles become background (official ImageDataset_train)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPseudoLabels'),
-    dict(type='ReIDResize', scale=input_size),
-    dict(type='ReIDRandomFlip', prob=0.5),
-    dict(type='ReIDRandomPadCrop', padding=10),
-    dict(type='ReIDRandomErasing', prob=0.5, area_range=(0.02, 0.4), aspect_range=(0.3, 1 / 0.3),
-         fill='image_mean', seg_fill=0),
-    dict(type='PackReIDInputs'),
-]
-# the clustering sees the whole, un-augmented image
-cluster_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ReIDResize', scale=input_size),
-    dict(type='PackReIDInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-custom_hooks = [
-    dict(type='DatasetMetaHook'),
-    dict(type='ISPClusteringHook', interval=2, stop_epoch=101, sharpen=True,
-         pipeline=cluster_pipeline, dataloader=dict(batch_size=128), chunk_size=256),
-]
+# ISP on a re-ID dataset base: train with its pseudo-label pipeline, cluster with its test
+# pipeline (whole un-augmented images), rank by the l2-normalised concatenation
+train_dataloader = dict(dataset=dict(pipeline={{_base_.pseudo_label_train_pipeline}}))
+default_hooks = dict(clustering=dict(pipeline={{_base_.test_pipeline}}))
 val_evaluator = dict(type='ReIDMetric', distance='euclidean', normalize_feature=True)
 test_evaluator = val_evaluator
-log_processor = dict(by_epoch=True)
 randomness = dict(seed=0)

@@ -11,49 +11,36 @@
 #   OMP_NUM_THREADS=2 python tools/train.py configs/isp/isp_r18_minihumans.py
 # Results and the comparison with the baseline: configs/isp/README.md.
 _base_ = [
-    '../_base_/models/isp_hrnet-w32.py', '../_base_/datasets/minihumans_market1501.py',
+    '../_base_/models/isp_r18.py', '../_base_/datasets/minihumans_market1501.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_reid_cpu.py'
 ]
-input_size = (64, 128)  # (w, h)
+# half-width ResNet-18 (32 base channels, 256 at the last stage), from scratch
 model = dict(
     pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='UpsampleResNet',
-        depth=18,
-        stem_channels=32,
-        base_channels=32,
-        strides=(1, 2, 2, 1),
-        out_indices=(3, ),
-        norm_cfg=dict(type='BN', requires_grad=True)),
-    neck=dict(in_channels=[256], incre_channels=None, out_channels=256),
+    backbone=dict(stem_channels=32, base_channels=32),
+    neck=dict(in_channels=[256]),
     part_head=dict(num_classes=6),
     reid_head=dict(num_classes=150))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPseudoLabels'),
-    dict(type='ReIDResize', scale=input_size),
-    dict(type='ReIDRandomFlip', prob=0.5),
-    dict(type='ReIDRandomPadCrop', padding=5),
-    dict(type='ReIDRandomErasing', prob=0.5, fill='image_mean', seg_fill=0),
-    dict(type='PackReIDInputs'),
-]
-cluster_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadReIDPartMask'),  # ground truth for the IoU log only
-    dict(type='ReIDResize', scale=input_size),
-    dict(type='PackReIDInputs'),
-]
 train_dataloader = dict(
-    dataset=dict(pipeline=train_pipeline, part_mask_prefix='hp_mm_part_masks'))
-custom_hooks = [
-    dict(type='DatasetMetaHook'),
-    dict(type='ISPClusteringHook', interval=1, sharpen=True, pipeline=cluster_pipeline,
-         dataloader=dict(batch_size=64, num_workers=1), chunk_size=256),
-]
+    dataset=dict(pipeline={{_base_.pseudo_label_train_pipeline}},
+                 part_mask_prefix='hp_mm_part_masks'))
+max_epochs = 12
+default_hooks = dict(
+    checkpoint=dict(interval=max_epochs),
+    clustering=dict(
+        type='ISPClusteringHook',
+        interval=1,
+        sharpen=True,
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadReIDPartMask'),  # ground truth for the IoU log only
+            dict(type='ReIDResize', scale={{_base_.input_size}}),
+            dict(type='PackReIDInputs'),
+        ],
+        dataloader=dict(batch_size=64, num_workers=1),
+        chunk_size=256))
 val_evaluator = dict(type='ReIDMetric', distance='euclidean', normalize_feature=True)
 test_evaluator = val_evaluator
-max_epochs = 12
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
          convert_to_iter_based=True),
@@ -61,7 +48,5 @@ param_scheduler = [
          end=max_epochs),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-default_hooks = dict(checkpoint=dict(interval=max_epochs))
-log_processor = dict(by_epoch=True)
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)

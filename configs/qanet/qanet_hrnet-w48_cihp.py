@@ -1,28 +1,9 @@
-# QANet, HRNet-W48, CIHP (8 GPUs x 32, 140 epochs), the model of soeaver/QANet
-# cfgs/CIHP/QANet/QANet_H-W48_512x384_1x.yaml: no FPN neck (FPN.PANOPTIC.USE_FPN False), the
-# semantic-FPN head (PFPN) straight on the four HRNet branches (48/96/192/384 channels at strides
-# 4/8/16/32), HRNet fuse layers upsampling with nearest (lib/backbone/hrnet.py StageModule), IoU
-# branch 2 x 512. The official checkpoint converts with
+# QANet, HRNet-W48, CIHP (8 GPUs x 32, 140 epochs), the official model (no FPN neck, nearest fuse
+# upsampling; configs/_base_/models/qanet_hrnet-w48.py). The official checkpoint converts with
 #   python tools/model_converters/qanet2hpmm.py QANet_H-W48_512x384_1x.pth \
 #       checkpoints/qanet_hrnet-w48_cihp.pth
-_base_ = ['./qanet_r50_cihp.py']
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-model = dict(
-    pretrained='open-mmlab://msra/hrnetv2_w48',
-    backbone=dict(
-        _delete_=True,
-        type='NearestFuseHRNet',
-        upsample_mode='nearest',
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        extra=dict(
-            stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
-                        num_channels=(64, )),
-            stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, 4),
-                        num_channels=(48, 96)),
-            stage3=dict(num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, 4, 4),
-                        num_channels=(48, 96, 192)),
-            stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
-                        num_channels=(48, 96, 192, 384)))),
-    neck=None,
-    decode_head=dict(in_channels=[48, 96, 192, 384]))
+_base_ = [
+    '../_base_/models/qanet_hrnet-w48.py', '../_base_/datasets/cihp_instance.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_qanet_140e.py'
+]
+train_dataloader = dict(batch_size=32)  # x 8 GPUs = 256 (paper)

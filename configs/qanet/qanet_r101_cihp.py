@@ -1,3 +1,6 @@
 # QANet, ResNet-101c + semantic FPN, CIHP (8 GPUs x 32, 140 epochs).
-_base_ = ['./qanet_r50_cihp.py']
-model = dict(pretrained='open-mmlab://resnet101_v1c', backbone=dict(depth=101))
+_base_ = [
+    '../_base_/models/qanet_r101_fpn.py', '../_base_/datasets/cihp_instance.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_qanet_140e.py'
+]
+train_dataloader = dict(batch_size=32)  # x 8 GPUs = 256 (paper)

@@ -21,6 +21,19 @@ test_pipeline = [
     dict(type='ReIDResize', scale=input_size),
     dict(type='PackReIDInputs'),
 ]
+# Models trained on per-epoch pseudo part labels (ISP): the labels enter before the geometric
+# transforms and move with the image, erased rectangles become background (ISP's
+# ImageDataset_train); the clustering hook extracts with test_pipeline (whole, un-augmented images).
+pseudo_label_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPseudoLabels'),
+    dict(type='ReIDResize', scale=input_size),
+    dict(type='ReIDRandomFlip', prob=0.5),
+    dict(type='ReIDRandomPadCrop', padding=10),
+    dict(type='ReIDRandomErasing', prob=0.5, area_range=(0.02, 0.4), aspect_range=(0.3, 1 / 0.3),
+         fill='image_mean', seg_fill=0),
+    dict(type='PackReIDInputs'),
+]
 # P x K = 16 identities x 4 images per process
 train_dataloader = dict(
     batch_size=64,

@@ -4,8 +4,6 @@
 _base_ = ['./lip.py']
 data_root = 'data/minihumans/LIP'
 crop_size = (160, 160)
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
-             'flip', 'flip_direction', 'reduce_zero_label', 'flip_pairs', 'attributes')
 train_pipeline = [
     dict(type='LoadParsingImageFromFile'),
     dict(type='LoadParsingAnnotations'),
@@ -14,13 +12,13 @@ train_pipeline = [
     dict(type='ParsingRandomFlip', prob=0.5),
     # no PhotoMetricDistortion: hue/saturation jitter erases the skin-vs-clothes colour cue that a
     # 1k-iteration CPU run relies on
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 test_pipeline = [
     dict(type='LoadParsingImageFromFile'),
     dict(type='Resize', scale=crop_size, keep_ratio=True),
     dict(type='LoadParsingAnnotations'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 train_dataloader = dict(
     batch_size=8,

@@ -23,6 +23,15 @@ test_pipeline = [
     dict(type='ReIDResize', scale=input_size),
     dict(type='PackReIDInputs'),
 ]
+pseudo_label_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPseudoLabels'),
+    dict(type='ReIDResize', scale=input_size),
+    dict(type='ReIDRandomFlip', prob=0.5),
+    dict(type='ReIDRandomPadCrop', padding=5),
+    dict(type='ReIDRandomErasing', prob=0.5, fill='image_mean', seg_fill=0),
+    dict(type='PackReIDInputs'),
+]
 train_dataloader = dict(
     batch_size=32,
     num_workers=1,
