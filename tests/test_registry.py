@@ -19,9 +19,21 @@ def test_children_of_mmseg_registries():
     from mmseg.datasets import LIPDataset as MMSegLIP
     assert DATASETS.get('LIPDataset') is not MMSegLIP
     assert issubclass(DATASETS.get('LIPDataset'), MMSegLIP)
-    assert TRANSFORMS.get('ParsingRandomFlip') is not None
-    assert TRANSFORMS.get('PackSegInputs') is not None  # from mmseg
-    assert METRICS.get('IoUMetric') is not None
+    # hp_mm's own class is registered in the hp_mm scope itself
+    from hp_mm.datasets.transforms import ParsingRandomFlip
+    assert TRANSFORMS.get('ParsingRandomFlip') is ParsingRandomFlip
+    assert TRANSFORMS.module_dict['ParsingRandomFlip'] is ParsingRandomFlip
+    assert TRANSFORMS.get('mmseg.ParsingRandomFlip') is None  # not in mmseg's scope
+    # mmseg's classes are found through the parent, not copied into the child
+    from mmseg.datasets.transforms import PackSegInputs
+    from mmseg.evaluation import IoUMetric
+    from mmseg.registry import METRICS as MMSEG_METRICS
+    from mmseg.registry import TRANSFORMS as MMSEG_TRANSFORMS
+    assert TRANSFORMS.scope == 'hp_mm' and TRANSFORMS.parent is MMSEG_TRANSFORMS
+    assert METRICS.scope == 'hp_mm' and METRICS.parent is MMSEG_METRICS
+    assert TRANSFORMS.get('PackSegInputs') is PackSegInputs
+    assert 'PackSegInputs' not in TRANSFORMS.module_dict
+    assert METRICS.get('IoUMetric') is IoUMetric and 'IoUMetric' not in METRICS.module_dict
 
 
 def test_mmdet_leaf_types_by_prefix():

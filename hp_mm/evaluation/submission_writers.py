@@ -11,9 +11,14 @@
   :class:`hp_mm.datasets.CIHPInstanceDataset` reads a submission back.
 
 PNGs are 8-bit, 16-bit where an id exceeds 255 (``cv2`` writes both).
+
+The Inferencers' other files are written here too: drawings next to their image
+(:func:`write_side_by_side`), per-image JSON (:func:`write_json`), re-ID
+features (:func:`write_reid_features`) and rankings (:func:`write_reid_ranking`).
 """
+import json
 import os.path as osp
-from typing import Dict, Sequence
+from typing import Dict, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -79,3 +84,70 @@ def write_cihp_prediction(output_dir: str, name: str, sem_seg, human_ids, instan
         for region in regions:
             f.write(f'{int(region[0])} {int(region[1])} {int(region[2])}\n')
     return paths
+
+
+def write_side_by_side(path: str, image: np.ndarray, drawing: np.ndarray) -> str:
+    """Write an image and its drawing side by side (``image | drawing``, BGR (H, W, 3) each).
+
+    Returns:
+        str: ``path`` (its folder is created).
+    """
+    if image.shape != drawing.shape:
+        raise ValueError(f'{path}: the image is {image.shape} but the drawing {drawing.shape}')
+    mkdir_or_exist(osp.dirname(osp.abspath(path)))
+    if not cv2.imwrite(path, np.concatenate([image, drawing], axis=1)):
+        raise OSError(f'cannot write {path}')
+    return path
+
+
+def write_json(path: str, content) -> str:
+    """Write plain Python ``content`` as indented JSON; returns ``path`` (folder created)."""
+    mkdir_or_exist(osp.dirname(osp.abspath(path)))
+    with open(path, 'w') as f:
+        json.dump(content, f, indent=1)
+    return path
+
+
+def write_reid_features(path: str, names: Sequence[str],
+                        features: Mapping[str, np.ndarray]) -> str:
+    """Write re-ID features and their image names to an ``.npz`` file.
+
+    Args:
+        path (str): The ``.npz`` file (folder created).
+        names (Sequence[str]): The N image names (key ``names``).
+        features (Mapping[str, ndarray]): Stacked fields, each (N, ...),
+            e.g. ``pred_feature`` (N, C).
+
+    Returns:
+        str: ``path``.
+    """
+    for key, value in features.items():
+        if len(value) != len(names):
+            raise ValueError(f'{path}: {key} has {len(value)} rows for {len(names)} names')
+    mkdir_or_exist(osp.dirname(osp.abspath(path)))
+    np.savez(path, names=np.asarray(list(names)), **features)
+    return path
+
+
+def write_reid_ranking(path: str, distance: str, query_names: Sequence[str],
+                       gallery_names: Sequence[str], indices: np.ndarray,
+                       distances: np.ndarray) -> str:
+    """Write each query's ranked gallery images as JSON.
+
+    The file holds ``distance`` and ``ranking``: per query name, a list of
+    ``{'gallery': name, 'distance': d}``, nearest first.
+
+    Args:
+        path (str): The JSON file.
+        distance (str): Name of the distance.
+        query_names, gallery_names (Sequence[str]): Nq and Ng names.
+        indices (ndarray): (Nq, k) gallery indices per query.
+        distances (ndarray): (Nq, k) their distances.
+
+    Returns:
+        str: ``path``.
+    """
+    ranking = {q: [dict(gallery=gallery_names[int(j)], distance=float(d))
+                   for j, d in zip(row, drow)]
+               for q, row, drow in zip(query_names, indices, distances)}
+    return write_json(path, dict(distance=distance, ranking=ranking))

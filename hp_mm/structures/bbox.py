@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .array_like import to_numpy
+
 
 def bbox_coco_to_center_xyxy(bboxes):
     """COCO / mmdet ``[x, y, w, h]`` (pixel corners at integers) to hp_mm boxes.
@@ -62,7 +64,7 @@ def mask_to_bbox(mask):
     Returns:
         np.ndarray | None: Box of shape (4,) float32, or None for an empty mask.
     """
-    m = mask.detach().cpu().numpy() if isinstance(mask, Tensor) else np.asarray(mask)
+    m = to_numpy(mask, 'mask')
     cols = np.flatnonzero(m.any(0))
     if cols.size == 0:
         return None

@@ -1,6 +1,8 @@
 """Label maps as (H, W) integer arrays, whatever container they come in."""
 import numpy as np
 
+from .array_like import to_numpy
+
 
 def as_label_map(x, name: str = 'label map') -> np.ndarray:
     """A (1, H, W) or (H, W) integer tensor / array as an (H, W) integer ndarray.
@@ -15,9 +17,7 @@ def as_label_map(x, name: str = 'label map') -> np.ndarray:
     Raises:
         ValueError: not a single (H, W) map. TypeError: not integers.
     """
-    if hasattr(x, 'detach'):  # torch.Tensor
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x)
+    x = to_numpy(x, name)
     if x.ndim == 3 and x.shape[0] == 1:
         x = x[0]
     if x.ndim != 2:

@@ -29,14 +29,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .array_like import to_numpy, to_tensor
+
 #: QANet's ``PARSING.SCORE_THRESH``: persons scored below it are not output.
 QANET_SCORE_THR = 0.01
-
-
-def _as_numpy(x) -> np.ndarray:
-    if isinstance(x, Tensor):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 def paint_persons(parsings, order_scores, score_thr: Optional[float] = None):
@@ -63,9 +59,10 @@ def paint_persons(parsings, order_scores, score_thr: Optional[float] = None):
         ndarrays.
     """
     as_numpy = not isinstance(parsings, Tensor)
-    maps = torch.from_numpy(np.ascontiguousarray(parsings)) if as_numpy else parsings
-    scores = torch.as_tensor(_as_numpy(order_scores) if not isinstance(order_scores, Tensor)
-                             else order_scores, device=maps.device).reshape(-1)
+    maps = to_tensor(to_numpy(parsings, 'parsings'), 'parsings') if as_numpy else parsings
+    if not isinstance(order_scores, Tensor):
+        order_scores = to_numpy(order_scores, 'order_scores')
+    scores = torch.as_tensor(order_scores, device=maps.device).reshape(-1)
     if maps.dim() != 3 or scores.shape[0] != maps.shape[0]:
         raise ValueError(f'parsings must be (n, H, W) with n = {scores.shape[0]} scores, got '
                          f'{tuple(maps.shape)}')
@@ -113,15 +110,15 @@ def person_instance_maps(parsings, scores, score_thr: Optional[float] = QANET_SC
         ``regions``, a list of ``(instance_part_id, class_id, human_id, person
         index, area)``.
     """
-    parsings = _as_numpy(parsings)
-    scores = _as_numpy(scores).astype(np.float64).reshape(-1)
+    parsings = to_numpy(parsings, 'parsings')
+    scores = to_numpy(scores, 'scores').astype(np.float64).reshape(-1)
     if parsings.ndim != 3 or parsings.shape[0] != scores.size:
         raise ValueError(f'parsings must be (N, H, W) with N = {scores.size} scores, '
                          f'got {parsings.shape}')
     n, h, w = parsings.shape
     drop = np.zeros(n, dtype=bool)
     if keep is not None:
-        drop |= ~_as_numpy(keep).astype(bool).reshape(-1)
+        drop |= ~to_numpy(keep, 'keep').astype(bool).reshape(-1)
     if score_thr is not None:
         drop |= scores < score_thr
     if drop.any():  # a dropped person has no foreground left: it never paints
@@ -235,7 +232,7 @@ def pairwise_parsing_miou(parsings, num_classes: int) -> np.ndarray:
     Returns:
         ndarray: (P, P) float64 symmetric matrix; the diagonal is 1.
     """
-    maps = _as_numpy(parsings)
+    maps = to_numpy(parsings, 'parsings')
     if maps.ndim != 3:
         raise ValueError(f'parsings must have shape (P, H, W), got {maps.shape}')
     if not np.issubdtype(maps.dtype, np.integer):
@@ -284,7 +281,7 @@ def parsing_nms(miou: np.ndarray, scores, thr: float = 0.6) -> np.ndarray:
     Returns:
         ndarray: (P,) bool, True for the persons kept.
     """
-    scores = _as_numpy(scores).astype(np.float64).reshape(-1)
+    scores = to_numpy(scores, 'scores').astype(np.float64).reshape(-1)
     miou = np.asarray(miou, dtype=np.float64)
     P = scores.size
     if miou.shape != (P, P):

@@ -9,17 +9,33 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
+from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 import hp_mm  # noqa: F401
 from hp_mm.datasets.transforms.pseudo_labels import LoadPseudoLabels
 from hp_mm.engine.hooks import ISPClusteringHook
-from hp_mm.registry import TASK_UTILS, TRANSFORMS
+from hp_mm.registry import HOOKS, TASK_UTILS, TRANSFORMS
 from hp_mm.structures.pseudo_label_store import PseudoLabelStore
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ISP_CONFIG = osp.join(ROOT, 'configs', 'isp', 'isp_r18_minihumans.py')
+
+
+@HOOKS.register_module(force=True)
+class _RecordClusteringStats(Hook):
+    """Runs after ISPClusteringHook in before_train_epoch and keeps the statistics of every
+    clustering it made (``ISPClusteringHook.stats``, a new dict per clustering)."""
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.records = []
+
+    def before_train_epoch(self, runner):
+        [hook] = [h for h in runner.hooks if isinstance(h, ISPClusteringHook)]
+        if hook.stats and (not self.records or self.records[-1][1] is not hook.stats):
+            self.records.append((runner.epoch, hook.stats))
 
 
 def write_market(root, ids=(1, 2, 3), per_id=4, size=(64, 32)):
@@ -48,7 +64,7 @@ def tiny_cfg(data_root, work_dir, max_epochs=2, interval=1, stop_epoch=None):
         batch_size=4, num_workers=0, persistent_workers=False,
         sampler=dict(type='IdentityBalancedSampler', num_identities=2, num_instances=2))
     cfg.train_dataloader.dataset.update(data_root=data_root, part_mask_prefix=None)
-    hook = cfg.custom_hooks[1]
+    hook = cfg.default_hooks.clustering
     hook.update(interval=interval, stop_epoch=stop_epoch, show_progress=False, chunk_size=5,
                 dataloader=dict(batch_size=5, num_workers=0, persistent_workers=False))
     hook.pipeline = [t for t in hook.pipeline if t['type'] != 'LoadReIDPartMask']
@@ -58,8 +74,15 @@ def tiny_cfg(data_root, work_dir, max_epochs=2, interval=1, stop_epoch=None):
         cfg.pop(key, None)
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint.interval = 100
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [dict(type='_RecordClusteringStats')]
     cfg.log_level = 'INFO'
     return cfg
+
+
+def _hooks(runner):
+    [hook] = [h for h in runner.hooks if isinstance(h, ISPClusteringHook)]
+    [recorder] = [h for h in runner.hooks if isinstance(h, _RecordClusteringStats)]
+    return hook, recorder.records
 
 
 def test_hook_fires_on_schedule_and_writes_cascaded_labels(tmp_path):
@@ -68,15 +91,19 @@ def test_hook_fires_on_schedule_and_writes_cascaded_labels(tmp_path):
     cfg = tiny_cfg(data_root, str(tmp_path / 'work'), max_epochs=3, interval=2)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    [hook] = [h for h in runner.hooks if isinstance(h, ISPClusteringHook)]
-    log = open(osp.join(runner.log_dir, f'{runner.timestamp}.log')).read()
-    assert log.count('ISPClusteringHook: 12 images, K=4') == 2  # epochs 0 and 2 of 0..2
-    for key in ('clustering/time', 'clustering/share', 'clustering/foreground_ratio',
-                'clustering/part3_ratio'):
-        assert key in log, key
-    assert 'loss_parsing' in log
+    hook, records = _hooks(runner)
+    assert [epoch for epoch, _ in records] == [0, 2]   # interval 2 over epochs 0..2
+    for epoch, stats in records:
+        assert stats['clustering/images'] == 12
+        assert stats['clustering/time'] > 0 and stats['clustering/extract_time'] > 0
+        parts = sum(stats[f'clustering/part{k}_ratio'] for k in (1, 2, 3))
+        assert 0 < stats['clustering/foreground_ratio'] < 1
+        assert parts == pytest.approx(stats['clustering/foreground_ratio'], abs=1e-9)
     # only the clustering before the first training step normalises with batch statistics
-    assert log.count('BN layers use batch statistics') == 1
+    assert records[0][1]['clustering/batch_stat_norms'] > 0
+    assert records[1][1]['clustering/batch_stat_norms'] == 0
+    assert 0 < runner.message_hub.get_info('clustering')['clustering/share'] < 1
+    assert torch.isfinite(torch.tensor(runner.message_hub.get_scalar('train/loss_parsing').current()))
     # re-cluster with the trained model; the store holds exactly the cascaded clustering of
     # M_g of the whole, un-augmented images, per identity
     hook.interval = 1  # runner.epoch is 3 now: make it a clustering epoch
@@ -85,7 +112,7 @@ def test_hook_fires_on_schedule_and_writes_cascaded_labels(tmp_path):
     assert store.shape == (12, 32, 16)  # resized to the 128 x 64 input -> its 1/4 map
     model = runner.model
     model.eval()
-    pipeline = Compose(copy.deepcopy(cfg.custom_hooks[1].pipeline))
+    pipeline = Compose(copy.deepcopy(cfg.default_hooks.clustering.pipeline))
     dataset = hook.dataset
     packed = [pipeline(copy.deepcopy(dataset.get_data_info(i))) for i in range(len(dataset))]
     with torch.no_grad():
@@ -96,13 +123,18 @@ def test_hook_fires_on_schedule_and_writes_cascaded_labels(tmp_path):
     expected = TASK_UTILS.build(dict(type='CascadedClustering', num_classes=4))(feats, ids)
     assert np.array_equal(np.asarray(store.array), expected.numpy().astype(np.uint8))
     assert set(np.unique(store.array).tolist()) <= {0, 1, 2, 3}
+    # the logged shares are those of the stored labels
+    labels = np.asarray(store.array)
+    assert hook.stats['clustering/foreground_ratio'] == pytest.approx(float((labels > 0).mean()))
+    for k in (1, 2, 3):
+        assert hook.stats[f'clustering/part{k}_ratio'] == pytest.approx(float((labels == k).mean()))
 
 
 def test_hook_checks_k_against_the_model(tmp_path):
     init_default_scope('hp_mm')
     data_root = write_market(str(tmp_path / 'market'))
     cfg = tiny_cfg(data_root, str(tmp_path / 'work'), max_epochs=1)
-    cfg.custom_hooks[1].num_classes = 6
+    cfg.default_hooks.clustering.num_classes = 6
     runner = Runner.from_cfg(cfg)
     with pytest.raises(ValueError, match='must agree'):
         runner.train()
@@ -120,7 +152,7 @@ def test_pseudo_labels_follow_the_augmentation(tmp_path):
     store = PseudoLabelStore.create(str(tmp_path / 'default.npy'), 1, h, w)
     store.write(np.array([0]), planted[None])
     store.flush()
-    pipeline = cfg.train_pipeline
+    pipeline = cfg.train_dataloader.dataset.pipeline
     assert pipeline[1]['type'] == 'LoadPseudoLabels' and pipeline[-1]['type'] == 'PackReIDInputs'
     img_path = str(tmp_path / '0001_c1s1_000001_01.png')
     mmcv.imwrite(np.full((128, 64, 3), 120, np.uint8), img_path)
@@ -184,24 +216,25 @@ def test_ground_truth_foreground_diagnostic(tmp_path):
                                     name.replace('.jpg', '.png')))
     cfg = tiny_cfg(data_root, str(tmp_path / 'work'), max_epochs=1)
     cfg.train_dataloader.dataset.part_mask_prefix = 'hp_mm_part_masks'
-    hook_cfg = cfg.custom_hooks[1]
+    hook_cfg = cfg.default_hooks.clustering
     hook_cfg.foreground = 'ground_truth'
     hook_cfg.pipeline.insert(1, dict(type='LoadReIDPartMask'))
     runner = Runner.from_cfg(cfg)
     runner.train()
-    [hook] = [h for h in runner.hooks if isinstance(h, ISPClusteringHook)]
+    hook, records = _hooks(runner)
     store = np.asarray(PseudoLabelStore(hook.store_path(runner), mode='r').array)
     expected = np.zeros((32, 16), bool)
     expected[8:, 4:12] = True  # the mask at the 1/4 map of the 128 x 64 input
     assert np.array_equal(store > 0, np.broadcast_to(expected, store.shape))
     assert set(np.unique(store[:, expected]).tolist()) == {1, 2, 3}  # K - 1 = 3 parts
-    log = open(osp.join(runner.log_dir, f'{runner.timestamp}.log')).read()
-    assert 'clustering/iou_foreground: 100,' in log
+    [(epoch, stats)] = records
+    assert epoch == 0 and stats['clustering/iou_foreground'] == 100.0
+    assert stats['clustering/foreground_ratio'] == pytest.approx(float((store > 0).mean()))
 
     with pytest.raises(ValueError, match="'activation' or 'ground_truth'"):
         ISPClusteringHook(foreground='masks')
     cfg = tiny_cfg(data_root, str(tmp_path / 'work2'), max_epochs=1)
-    cfg.custom_hooks[1].foreground = 'ground_truth'
+    cfg.default_hooks.clustering.foreground = 'ground_truth'
     runner = Runner.from_cfg(cfg)
     with pytest.raises(KeyError, match='LoadReIDPartMask'):
         runner.train()

@@ -8,7 +8,6 @@ import os
 import os.path as osp
 import shutil
 import uuid
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -178,6 +177,10 @@ def test_registered():
     assert HOOKS.get('PerEpochClusteringHook') is PerEpochClusteringHook
     with pytest.raises(ValueError, match='interval'):
         PerEpochClusteringHook(interval=0)
+    with pytest.raises(RuntimeError, match='only available inside cluster'):
+        next(PerEpochClusteringHook().iter_batches())
+    with pytest.raises(RuntimeError, match='iter_groups needs group_key'):
+        PerEpochClusteringHook().iter_groups()
 
 
 @pytest.fixture(scope='module')
@@ -193,6 +196,7 @@ def test_fires_on_schedule_labels_follow_parts_and_logs(full_run):
     runner = full_run
     hook = _hook(runner)
     assert hook.fired == [0, 2]                      # 1, 3: interval; 4: stop_epoch
+    assert hook.chunk_size == 256                    # iter_groups(chunk_size=4): that call only
     # extraction: unwrapped model in eval() without grad, sequential un-augmented loader
     assert hook.modes == {(False, False, 'ToyModel')} and runner.model.training
     sampler = hook.dataloader.sampler
@@ -220,6 +224,10 @@ def test_fires_on_schedule_labels_follow_parts_and_logs(full_run):
     assert len(shares) == 2 and all(0 < s < 1 for s in shares)
     info = runner.message_hub.get_info('clustering')
     assert info['clustering/time'] > 0 and info['clustering/peak_memory_mb'] >= 0
+    # the last clustering's statistics: 11 samples, iter_groups chunks of >= 4 samples of
+    # whole identities (3 per identity: chunks of 6, 5) and buffers of 4 -> at most 6 held
+    assert hook.stats['clustering/max_buffered'] == 6
+    assert hook.stats['clustering/time'] >= hook.stats['clustering/extract_time'] > 0
     # checkpoints carry the labels as uint8 tensors and load with weights_only=True
     ckpt = torch.load(osp.join(runner.work_dir, 'epoch_5.pth'), weights_only=True)
     saved = ckpt['pseudo_labels']
@@ -277,65 +285,3 @@ def test_two_gloo_ranks_write_the_same_labels_as_one(full_run, tmp_path, spawn_r
         b = np.asarray(PseudoLabelStore(str(tmp_path / 'two' / 'pseudo_labels' / f'{name}.npy')).array)
         assert (a != 255).all() and np.array_equal(a, b), name
     assert not dist.is_initialized()
-
-
-# ---------------------------------------------------------------- unit tests without a Runner
-def _bare_hook(num_samples=4, **kwargs):
-    hook = PerEpochClusteringHook(stores=('default', ), show_progress=False, **kwargs)
-    hook.num_samples = num_samples
-    return hook
-
-
-def test_write_labels_exactly_once(tmp_path):
-    runner = SimpleNamespace(work_dir=str(tmp_path))
-    hook = _bare_hook()
-    hook.write_labels(torch.tensor([0, 1]), torch.zeros(2, 2, 3, dtype=torch.long))
-    hook.write_labels([1, 3], np.ones((2, 2, 3)))
-    with pytest.raises(ValueError, match='1 missing, 1 written more than once'):
-        hook._write_stores(runner)
-    hook.write_labels([0, 1, 2, 3], np.arange(24).reshape(4, 2, 3) % 5)
-    hook._write_stores(runner)
-    store = PseudoLabelStore(hook.store_path(runner))
-    assert store.read(3).tolist() == [[3, 4, 0], [1, 2, 3]]
-    with pytest.raises(ValueError, match=r'\[0, 255\]'):
-        hook.write_labels([0], np.full((1, 2, 3), 256))
-    with pytest.raises(KeyError, match='unknown store'):
-        hook.write_labels([0], np.zeros((1, 2, 3)), store='other')
-
-
-def test_chunk_plan_follows_group_completion_order():
-    hook = _bare_hook(num_samples=9, chunk_size=3)
-    # groups (data_info values) 5, 2, 5, 9, 2, 9, 9, 7, 7: group 2 completes at sample 4,
-    # 5 at 2, 9 at 6, 7 at 8 -> order 5, 2, 9, 7; chunks of >= 3 samples: [5, 2], [9], [7]
-    values = np.array([5, 2, 5, 9, 2, 9, 9, 7, 7])
-    uniq, inv = np.unique(values, return_inverse=True)
-    hook.group_values, hook.group_index = torch.from_numpy(uniq), torch.from_numpy(inv)
-    order, chunk_of_group = hook.chunk_plan()
-    assert hook.group_values[order].tolist() == [5, 2, 9, 7]
-    assert dict(zip(uniq.tolist(), chunk_of_group.tolist())) == {2: 0, 5: 0, 9: 1, 7: 2}
-
-
-def test_extract_batch_needs_sample_idx_and_uses_autocast():
-    hook = _bare_hook()
-
-    class Probe(nn.Module):
-        def forward(self, x):
-            return x
-
-    calls = []
-
-    def extract(model, data_batch):
-        calls.append(torch.is_autocast_enabled('cpu'))
-        return dict(feats=torch.stack(data_batch['inputs']))
-
-    hook.extract = extract
-    hook._model = Probe()
-    batch = dict(inputs=[torch.zeros(2)] * 2,
-                 data_samples=[SegDataSample(metainfo=dict(sample_idx=i)) for i in (4, 1)])
-    out = hook._extract_batch(batch)
-    assert out['sample_idx'].tolist() == [4, 1] and calls == [False]
-    hook._amp = torch.bfloat16
-    hook._extract_batch(batch)
-    assert calls == [False, True]
-    with pytest.raises(KeyError, match='sample_idx'):
-        hook._extract_batch(dict(inputs=batch['inputs'], data_samples=[SegDataSample()] * 2))

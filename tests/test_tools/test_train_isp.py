@@ -37,14 +37,24 @@ def _options(root, work_dir):
         'model.part_head.num_classes=4', 'model.reid_head.num_classes=4',
         'train_dataloader.batch_size=4', 'train_dataloader.sampler.num_identities=2',
         'train_dataloader.sampler.num_instances=2',
-        'custom_hooks.1.dataloader.batch_size=16', 'custom_hooks.1.show_progress=False',
+        'default_hooks.clustering.dataloader.batch_size=16',
+        'default_hooks.clustering.show_progress=False',
+        'default_hooks.clustering.chunk_size=4',  # several chunks: both ranks cluster some
         'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'param_scheduler.0.end=1',
         'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=2',
     ]
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader',
-                   'custom_hooks.1.dataloader'):
+                   'default_hooks.clustering.dataloader'):
         opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
     return ['--work-dir', work_dir, '--cfg-options'] + opts
+
+
+def _clustering_stats(work_dir):
+    """The statistics of the run's one clustering, from the visualizer's scalars (a fresh
+    process: no logger or visualizer shared with another run)."""
+    [scalars] = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    [stats] = [s for s in map(json.loads, open(scalars)) if 'clustering/images' in s]
+    return stats
 
 
 def _check_run(work_dir, log):
@@ -55,7 +65,14 @@ def _check_run(work_dir, log):
     store = np.load(osp.join(work_dir, 'pseudo_labels', 'default.npy'), mmap_mode='r')
     assert store.shape[1:] == (32, 16) and store.max() <= 3
     ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu', weights_only=True)
-    assert ckpt['pseudo_labels']['default']['labels'].shape == store.shape
+    assert np.array_equal(ckpt['pseudo_labels']['default']['labels'].numpy(), store)
+    assert ckpt['pseudo_labels']['default']['epoch'] == 0
+    # the clustering's own statistics (visualizer scalars of this fresh process): every
+    # training image clustered once over all ranks, shares of the stored labels
+    stats = _clustering_stats(work_dir)
+    assert stats['clustering/images'] == len(store)
+    assert stats['clustering/foreground_ratio'] == pytest.approx(float((store > 0).mean()),
+                                                                 abs=1e-4)
 
 
 def test_train_and_infer_isp_minihumans(market_root, tmp_path, monkeypatch, capsys):
@@ -75,8 +92,10 @@ def test_train_and_infer_isp_minihumans(market_root, tmp_path, monkeypatch, caps
     monkeypatch.setattr(sys, 'argv', argv)
     monkeypatch.chdir(ROOT)
     runpy.run_path(osp.join(ROOT, 'tools', 'infer_reid.py'), run_name='__main__')  # in-process
-    assert 'ranked' in capsys.readouterr().out
     q_names = sorted(os.listdir(query))
+    g_names = sorted(os.listdir(gallery))
+    assert (f'ranked {len(g_names)} gallery images for {len(q_names)} queries'
+            in capsys.readouterr().out)
     feats = np.load(osp.join(out, 'features_query.npz'))
     assert sorted(feats['names'].tolist()) == q_names
     assert feats['pred_feature'].shape == (len(q_names), 16 * 5)  # [3 parts, global, fore]
@@ -87,12 +106,29 @@ def test_train_and_infer_isp_minihumans(market_root, tmp_path, monkeypatch, caps
     assert label.shape == (128, 64) and label.max() <= 3
     ranking = json.load(open(osp.join(out, 'ranking.json')))
     assert ranking['distance'] == 'aligned' and len(ranking['ranking']) == len(q_names)
-    dists = [r['distance'] for r in ranking['ranking'][q_names[0]]]
-    assert len(dists) == 5 and dists == sorted(dists)
+    for q in q_names:
+        ranked = ranking['ranking'][q]
+        dists = [r['distance'] for r in ranked]
+        assert len(dists) == 5 and dists == sorted(dists) and np.isfinite(dists).all()
+        names = {r['gallery'] for r in ranked}
+        assert len(names) == 5 and names <= set(g_names)
     assert osp.isfile(osp.join(out, 'ranking.jpg'))  # Market names carry the pids
     iou = json.load(open(osp.join(out, 'part_iou.json')))
     assert {'foreground', 'head', 'upper_body', 'legs', 'shoes'} <= set(iou)
-    assert all(0 <= iou[k] <= 100 for k in ('foreground', 'head', 'legs'))
+    # the foreground IoU recomputed from the written part maps and the true masks
+    inter = union = 0
+    for split, folder, names in (('query', query, q_names), ('gallery', gallery, g_names)):
+        for name in names:
+            stem = osp.splitext(name)[0]
+            pred = cv2.imread(osp.join(out, 'parts', split, f'{stem}_parts.png'),
+                              cv2.IMREAD_UNCHANGED) > 0
+            gt = cv2.imread(osp.join(market_root, 'hp_mm_part_masks', osp.basename(folder),
+                                     f'{stem}.png'), cv2.IMREAD_UNCHANGED)
+            counted = gt != 255
+            inter += int((pred & (gt > 0) & counted).sum())
+            union += int(((pred | (gt > 0)) & counted).sum())
+    assert iou['foreground'] == pytest.approx(100 * inter / union, abs=1e-6)
+    assert {iou[f'assign/{k}'] for k in (1, 2, 3)} <= {1, 2, 3, 4}  # each part to a group
 
 
 def test_dist_train_isp_two_processes(market_root, tmp_path):
@@ -105,7 +141,8 @@ def test_dist_train_isp_two_processes(market_root, tmp_path):
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
     [log_file] = glob.glob(osp.join(work_dir, '*', '*.log'))
     log = open(log_file).read()
-    assert 'World size: 2' in log or 'world_size: 2' in log or 'GPU number: 2' in log, log[:3000]
+    # mmengine's environment report of this run: 2 processes
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log, log[:3000]
     _check_run(work_dir, log)
 
 
@@ -150,11 +187,12 @@ def _hrnet_options(root, work_dir):
     opts += ['model.pretrained=None', 'model.reid_head.num_classes=4',
              'train_dataloader.batch_size=4', 'train_dataloader.sampler.num_identities=2',
              'train_dataloader.sampler.num_instances=2', 'train_cfg.max_epochs=1',
-             'train_cfg.val_interval=1', 'custom_hooks.1.interval=1',
-             'custom_hooks.1.show_progress=False', 'custom_hooks.1.dataloader.batch_size=16',
+             'train_cfg.val_interval=1', 'default_hooks.clustering.interval=1',
+             'default_hooks.clustering.show_progress=False',
+             'default_hooks.clustering.dataloader.batch_size=16',
              'default_hooks.logger.interval=2']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader',
-                   'custom_hooks.1.dataloader'):
+                   'default_hooks.clustering.dataloader'):
         opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
     return ['--work-dir', work_dir, '--cfg-options'] + opts
 
@@ -176,7 +214,13 @@ def test_hrnet_w32_market_config_starts(market_root, tmp_path, launcher):
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
     [log_file] = glob.glob(osp.join(work_dir, '*', '*.log'))
     log = open(log_file).read()
-    assert 'ISPClusteringHook:' in log and 'K=4' in log and 'loss_parsing' in log
-    assert 'reid/mAP' in log
+    assert 'ISPClusteringHook:' in log and 'loss_parsing' in log and 'reid/mAP' in log
     store = np.load(osp.join(work_dir, 'pseudo_labels', 'default.npy'), mmap_mode='r')
-    assert store.shape[1:] == (64, 32) and store.max() <= 3  # M_g at 1/4 of 256 x 128
+    assert store.shape[1:] == (64, 32)  # M_g at 1/4 of 256 x 128
+    # K = 4: background and the three parts, every image clustered once over all ranks
+    stats = _clustering_stats(work_dir)
+    assert set(np.unique(store).tolist()) == {0, 1, 2, 3}
+    assert stats['clustering/images'] == len(store)
+    assert 'clustering/part3_ratio' in stats and 'clustering/part4_ratio' not in stats
+    assert stats['clustering/foreground_ratio'] == pytest.approx(float((store > 0).mean()),
+                                                                 abs=1e-4)

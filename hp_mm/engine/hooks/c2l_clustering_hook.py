@@ -1,11 +1,9 @@
 """PiCIE / C²L per-epoch clustering: mini-batch k-means per view, centroids as model buffers."""
-import time
 from typing import Dict, Optional
 
 import torch
 import torch.nn.functional as F
 from mmengine.dist import all_reduce
-from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from hp_mm.datasets.transforms.two_view import set_view_epoch
@@ -36,11 +34,14 @@ class C2LClusteringHook(PerEpochClusteringHook):
        ``decode_head`` (``ClusterHead.set_centroids``: buffers, saved in checkpoints,
        bitwise equal on every rank).
 
-    Features are extracted in ``eval()`` (PiCIE runs its k-means pass in ``train()``
-    mode, the side effect STYLE.md lists). The k-means loss and empty clusters are
-    logged here; the base class logs ``clustering/time`` and ``clustering/share`` (of
-    the epoch). The views' epoch is checkpointed (:meth:`extra_state`), so a resumed run
-    trains on the views its restored labels were computed on.
+    Features are extracted in ``eval()``: PiCIE runs its k-means pass in ``train()``
+    mode, where the labelled features are normalised with batch statistics and the
+    pass updates the BN running statistics as a side effect. :meth:`cluster` returns
+    ``clustering/buffers``, the k-means loss (mean squared distance of a pixel to its
+    centroid) ``clustering/kmeans_loss_view1|2`` and ``clustering/empty_clusters_view1|2``,
+    logged by the base class with ``clustering/time`` and ``clustering/share``. The
+    views' epoch is checkpointed (:meth:`extra_state`), so a resumed run trains on the
+    views its restored labels were computed on.
 
     Args:
         buffer_size (int): Images per k-means buffer. Defaults to 192 (paper).
@@ -102,9 +103,9 @@ class C2LClusteringHook(PerEpochClusteringHook):
         y1, y2 = model.extract_view_features(data['inputs'], data['data_samples'])
         return dict(feats1=F.normalize(y1, dim=1), feats2=F.normalize(y2, dim=1))
 
-    def cluster(self, runner) -> None:
-        """Mini-batch k-means per view, labels for every pixel, centroids into the model."""
-        start = time.perf_counter()
+    def cluster(self, runner) -> Dict[str, float]:
+        """Mini-batch k-means per view, labels for every pixel, centroids into the model;
+        returns the statistics to log (see the class docstring)."""
         epoch = runner.epoch
         self._set_views(runner, epoch)
         head = self._head(runner.model)
@@ -160,13 +161,12 @@ class C2LClusteringHook(PerEpochClusteringHook):
         for v in (1, 2):
             head.set_centroids(v, centroids[v - 1], counts[v - 1].float())
         self._view_epoch = epoch
-        empty = [int((counts[v] == 0).sum()) for v in (0, 1)]
-        print_log(f'C2L clustering, epoch {epoch}: {n_buffers} buffers of <= {self.buffer_size} '
-                  f'images, K={k}, k-means loss (mean squared distance, view 1 | view 2) '
-                  f'{float(inertia[0] / n_pixels.clamp_min(1)):.4f} | '
-                  f'{float(inertia[1] / n_pixels.clamp_min(1)):.4f}, empty clusters '
-                  f'{empty[0]} | {empty[1]}, {time.perf_counter() - start:.1f} s before writing',
-                  'current')
+        stats = {'clustering/buffers': float(n_buffers)}
+        for v in (1, 2):
+            stats[f'clustering/kmeans_loss_view{v}'] = float(inertia[v - 1] /
+                                                             n_pixels.clamp_min(1))
+            stats[f'clustering/empty_clusters_view{v}'] = float((counts[v - 1] == 0).sum())
+        return stats
 
     def _set_views(self, runner, epoch: int) -> None:
         """Make the extraction and training pipelines produce the views of ``epoch``."""

@@ -34,9 +34,12 @@ class ISPClusteringHook(PerEpochClusteringHook):
     The paper clusters every epoch (``interval=1``); the official scripts every 2
     epochs and not after (1-based) epoch 101: ``interval=2, stop_epoch=101`` (0-based).
     The base class logs the progress bar, ``clustering/time`` and, after the epoch,
-    ``clustering/share``; this hook adds ``clustering/foreground_ratio``, the mean
-    part sizes and, when the extraction pipeline loads ground-truth part masks
-    (``LoadReIDPartMask``, MiniHumans), the pseudo-labels' IoU per group
+    ``clustering/share``; this hook adds to the same log line ``clustering/images``,
+    ``clustering/cascaded_time`` (this rank's k-means seconds),
+    ``clustering/batch_stat_norms`` (BN layers normalised with batch statistics, see
+    ``init_batch_stats``), ``clustering/foreground_ratio``, the part shares
+    ``clustering/part<k>_ratio`` and, when the extraction pipeline loads ground-truth
+    part masks (``LoadReIDPartMask``, MiniHumans), the pseudo-labels' IoU per group
     (``clustering/iou_<group>``, paper Table 3).
 
     Args:
@@ -135,17 +138,18 @@ class ISPClusteringHook(PerEpochClusteringHook):
                 m.train(training)
                 m.momentum = momentum
 
-    def cluster(self, runner) -> None:
+    def cluster(self, runner) -> Dict[str, float]:
+        """Cascaded clustering of every identity; returns the statistics logged with the
+        base class's (see the class docstring)."""
         with self._batch_stat_norms(self.init_batch_stats and runner.iter == 0) as n_bn:
-            if n_bn:
-                runner.logger.info(f'ISPClusteringHook: first clustering before any training '
-                                   f'step: {n_bn} BN layers use batch statistics')
-            self._cluster(runner)
+            stats = self._cluster()
+        stats['clustering/batch_stat_norms'] = float(n_bn)
+        return stats
 
-    def _cluster(self, runner) -> None:
+    def _cluster(self) -> Dict[str, float]:
         K = self.num_classes
         G = len(self.part_groups)
-        stats = torch.zeros(K + 1, dtype=torch.float64)  # label counts, then images
+        counts = torch.zeros(K + 1, dtype=torch.float64)  # label counts, then images
         conf = torch.zeros(G + 2, K, dtype=torch.int64)
         has_gt = None
         t_cluster = 0.0
@@ -163,27 +167,25 @@ class ISPClusteringHook(PerEpochClusteringHook):
             labels = self.clustering(feats, groups, foreground=given_fg)
             t_cluster += time.perf_counter() - tic
             self.write_labels(chunk['sample_idx'], labels)
-            stats[:K] += torch.bincount(labels.flatten().cpu(), minlength=K).double()
-            stats[K] += labels.shape[0]
+            counts[:K] += torch.bincount(labels.flatten().cpu(), minlength=K).double()
+            counts[K] += labels.shape[0]
             if 'gt_part_seg' in chunk:
                 has_gt = True
                 conf += part_group_confusion(labels.cpu(), group_map(chunk['gt_part_seg'].cpu()),
                                              K, G)
         flag = torch.tensor([1 if has_gt else 0], dtype=torch.int64)
         if self.world_size > 1:  # every rank makes the same calls
-            all_reduce(stats)
+            all_reduce(counts)
             all_reduce(conf)
             all_reduce(flag)
-        total = stats[:K].sum().clamp_min(1)
-        msg = {'clustering/foreground_ratio': float(1 - stats[0] / total)}
+        total = counts[:K].sum().clamp_min(1)
+        stats = {'clustering/images': float(counts[K]),
+                 'clustering/cascaded_time': t_cluster,
+                 'clustering/foreground_ratio': float(1 - counts[0] / total)}
         for k in range(1, K):
-            msg[f'clustering/part{k}_ratio'] = float(stats[k] / total)
+            stats[f'clustering/part{k}_ratio'] = float(counts[k] / total)
         if int(flag) > 0:
             iou = part_group_iou(conf, list(self.part_groups))
-            msg.update({f'clustering/iou_{k}': v for k, v in iou.items()
-                        if not k.startswith('assign/')})
-        text = ', '.join(f'{k}: {v:.4g}' for k, v in msg.items())
-        runner.logger.info(f'ISPClusteringHook: {int(stats[K])} images, K={K}, '
-                           f'cascaded clustering {t_cluster:.2f} s on rank {self.rank}; {text}')
-        runner.message_hub.update_info('isp_clustering', msg)
-        runner.visualizer.add_scalars(msg, step=runner.iter)
+            stats.update({f'clustering/iou_{k}': v for k, v in iou.items()
+                          if not k.startswith('assign/')})
+        return stats

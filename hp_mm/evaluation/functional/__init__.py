@@ -1,4 +1,6 @@
-"""Pure evaluation arithmetic (torch/numpy only): usable without a runner or registry."""
+"""Pure evaluation arithmetic (torch/numpy/scipy only): usable without a runner or registry."""
+from .confusion import (iou_from_confusion, merge_confusion_columns,
+                        rectangular_confusion_matrix)
 from .parsing_confusion import (MEDIUM_SIZE, SIZE_BINS, SMALL_SIZE, confusion_matrix,
                                 mirror_confusion, parsing_scores, person_bbox, person_size_bin,
                                 size_bin)
@@ -13,9 +15,12 @@ from .foreground_diagnostics import (best_fixed_box_iou, best_threshold_iou,
                                      foreground_report, roc_auc)
 from .linear_probe import linear_probe_miou
 from .unsupervised_parsing import cluster_histogram, eval_unsupervised_parsing
-from hp_mm.structures.pixel_clusters import cluster_loss  # re-export (issue 14 contract)
+# C2L's cluster loss is public here, beside the unsupervised-parsing metric; it lives in
+# hp_mm.structures because the models' ClusterHead computes it too (models cannot import evaluation)
+from hp_mm.structures.pixel_clusters import cluster_loss
 
 __all__ = [
+    'rectangular_confusion_matrix', 'iou_from_confusion', 'merge_confusion_columns',
     'confusion_matrix', 'parsing_scores', 'mirror_confusion', 'person_bbox', 'person_size_bin',
     'size_bin', 'SIZE_BINS', 'SMALL_SIZE', 'MEDIUM_SIZE', 'eval_multi_human_parsing',
     'accumulate_image', 'summarize', 'voc_ap', 'IOU_THRESHOLDS', 'gt_index_map',

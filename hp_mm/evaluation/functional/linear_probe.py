@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .confusion import iou_from_confusion, rectangular_confusion_matrix
+
 
 def linear_probe_miou(train_feats: Tensor, train_labels: Tensor, test_feats: Tensor,
                       test_labels: Tensor, num_classes: int, iters: int = 300,
@@ -66,10 +68,7 @@ def linear_probe_miou(train_feats: Tensor, train_labels: Tensor, test_feats: Ten
     with torch.no_grad():
         train_acc = float((F.linear(x_tr, weight, bias).argmax(1) == y_tr).float().mean()) * 100
         pred = F.linear(x_te, weight, bias).argmax(1)
-    conf = torch.bincount(y_te * num_classes + pred, minlength=num_classes ** 2).view(
-        num_classes, num_classes).double()
-    tp = conf.diag()
-    union = conf.sum(0) + conf.sum(1) - tp
-    iou = torch.where(union > 0, tp / union.clamp_min(1), torch.full_like(tp, float('nan'))) * 100
-    return dict(mIoU=float(torch.nanmean(iou)), acc=float(tp.sum() / conf.sum()) * 100,
+    conf = rectangular_confusion_matrix(pred, y_te, num_classes).double()
+    iou = iou_from_confusion(conf) * 100
+    return dict(mIoU=float(torch.nanmean(iou)), acc=float(conf.trace() / conf.sum()) * 100,
                 iou=iou.tolist(), train_acc=train_acc)

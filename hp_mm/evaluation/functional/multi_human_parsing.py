@@ -1,6 +1,6 @@
 """Multi-person human parsing metrics: AP^p, AP^p_50, PCP_50, AP^r, AP^r_50, mIoU.
 
-Pure numpy (torch tensors are accepted), no registry, no mmengine. The
+Pure numpy and torch (tensors are accepted), no registry, no mmengine. The
 definitions are those of the official QANet evaluator (soeaver/QANet
 ``lib/data/evaluation/parsing_eval.py`` and ``semseg_eval.py``, snapshot
 ``61615c4``; no code is copied or imported from there). The protocol, QANet's
@@ -47,8 +47,11 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from hp_mm.structures.array_like import to_numpy
 from hp_mm.structures.label_map import as_label_map
 from hp_mm.structures.person_parsing import mean_part_iou, paint_persons
+
+from .confusion import iou_from_confusion, rectangular_confusion_matrix
 
 #: IoU thresholds of AP^p, PCP and AP^r (QANet ``Params.pariouThrs``, l.556).
 IOU_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -187,9 +190,7 @@ def _part_scores(person: dict, i: int, score: float, C: int) -> np.ndarray:
     ps = person.get('part_scores')
     if ps is None:
         return np.full(C - 1, score)
-    if hasattr(ps, 'detach'):
-        ps = ps.detach().cpu().numpy()
-    ps = np.asarray(ps, dtype=np.float64).reshape(-1)
+    ps = np.asarray(to_numpy(ps, f'persons[{i}] part_scores'), dtype=np.float64).reshape(-1)
     if ps.size != C - 1:
         raise ValueError(f'persons[{i}] part_scores has {ps.size} values, '
                          f'expected num_classes - 1 = {C - 1}')
@@ -347,8 +348,9 @@ def semantic_confusion(sem_seg: np.ndarray, index: np.ndarray, counts: np.ndarra
                        num_classes: int) -> np.ndarray:
     """mIoU step: the C x C confusion matrix (rows = gt) of a semantic map.
 
-    Gt pixels of an ignored value are dropped. One ``bincount`` over the
-    painted (non-zero) pixels; the unpainted ones are predicted 0.
+    Gt pixels of an ignored value are dropped. One ``bincount``
+    (:func:`~.confusion.rectangular_confusion_matrix`) over the painted
+    (non-zero) pixels; the unpainted ones are predicted 0.
 
     Args:
         sem_seg (ndarray): (H, W) predicted classes in ``[0, C)``.
@@ -367,7 +369,7 @@ def semantic_confusion(sem_seg: np.ndarray, index: np.ndarray, counts: np.ndarra
     gt_class = index[painted] % (C + 1)
     valid = gt_class < C
     gt_class, pred = gt_class[valid], pred[valid]
-    confusion = np.bincount(gt_class * C + pred, minlength=C * C).reshape(C, C)
+    confusion = rectangular_confusion_matrix(pred, gt_class, C).numpy()
     confusion[:, 0] += counts[:, :C].sum(0) - np.bincount(gt_class, minlength=C)
     return confusion.astype(np.int64)
 
@@ -526,8 +528,7 @@ def summarize(records: Sequence[dict],
     # mIoU
     conf = np.sum([np.asarray(r['confusion'], dtype=np.float64) for r in used], axis=0) if used \
         else np.zeros((C, C))
-    inter = np.diag(conf)
-    iou = inter / (conf.sum(1) + conf.sum(0) - inter + 1e-10)
+    iou = iou_from_confusion(conf, eps=1e-10)  # QANet: an absent class scores 0
 
     def mean_over_thr(x):
         with warnings.catch_warnings():

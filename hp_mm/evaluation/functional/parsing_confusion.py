@@ -20,12 +20,14 @@ Conventions follow mmseg's ``IoUMetric`` (``mmseg/evaluation/metrics/iou_metric.
   everything is rounded to 2 decimals.
 """
 import warnings
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
-ArrayLike = Union[torch.Tensor, np.ndarray]
+from hp_mm.structures.array_like import ArrayLike, to_numpy, to_tensor
+
+from .confusion import iou_from_confusion, rectangular_confusion_matrix
 
 #: Person-size thresholds in pixels (LIP paper, Table 6 middle, following MS COCO):
 #: small ``area < 153**2``, medium ``153**2 <= area < 321**2``, large ``area >= 321**2``.
@@ -33,30 +35,15 @@ SMALL_SIZE = 153
 MEDIUM_SIZE = 321
 SIZE_BINS = ('small', 'medium', 'large')
 
-_MAX_SHOWN = 10  # offending values listed in an error message
-
-
-def _to_tensor(x: ArrayLike, name: str) -> torch.Tensor:
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f'{name} must be a torch.Tensor or np.ndarray, got {type(x).__name__}')
-    if x.dtype.is_floating_point or x.dtype.is_complex:
-        raise TypeError(f'{name} must hold integer class indices, got dtype {x.dtype}')
-    return x
-
-
-def _offending(values: torch.Tensor, bad: torch.Tensor) -> list:
-    return torch.unique(values[bad])[:_MAX_SHOWN].tolist()
-
 
 def confusion_matrix(pred: ArrayLike,
                      gt: ArrayLike,
                      num_classes: int,
                      ignore_index: Optional[int] = 255) -> torch.Tensor:
-    """Confusion matrix of one label map, from a single ``torch.bincount``.
+    """Square confusion matrix of one label map, its ``ignore_index`` pixels dropped.
 
-    The counting runs on ``pred``'s device (``gt`` is moved there).
+    :func:`~.confusion.rectangular_confusion_matrix` (one ``torch.bincount`` on
+    ``pred``'s device) over the pixels whose ``gt`` is not ``ignore_index``.
 
     Args:
         pred (Tensor | ndarray): Predicted class indices, shape (H, W) (any shape
@@ -79,52 +66,14 @@ def confusion_matrix(pred: ArrayLike,
             (mmseg's ``IoUMetric`` counts it as a miss of the gt class).
         TypeError: if an input is not an integer tensor/array.
     """
-    pred = _to_tensor(pred, 'pred')
-    gt = _to_tensor(gt, 'gt')
-    if tuple(pred.shape) != tuple(gt.shape):
-        raise ValueError('pred and gt must have the same shape, got '
-                         f'pred {tuple(pred.shape)} and gt {tuple(gt.shape)}')
-    num_classes = int(num_classes)
-    if num_classes < 1:
-        raise ValueError(f'num_classes must be >= 1, got {num_classes}')
-    pred = pred.long()
-    gt = gt.to(device=pred.device, dtype=torch.long)
-
-    if ignore_index is None:
-        valid = torch.ones_like(gt, dtype=torch.bool)
-        g = gt
-    else:
-        valid = gt != ignore_index
-        # zero the dropped pixels so that one min/max checks the kept ones
-        g = torch.where(valid, gt, 0)
-
-    if g.numel():
-        gmin, gmax = torch.aminmax(g)
-        if gmin < 0 or gmax >= num_classes:
-            bad = valid & ((gt < 0) | (gt >= num_classes))
-            raise ValueError(f'gt has values outside [0, {num_classes}) that are not the '
-                             f'ignore_index ({ignore_index}): {_offending(gt, bad)}')
-        pmin, pmax = torch.aminmax(pred)
-        # fast path: every prediction in range; else look at the kept pixels only
-        if pmin < 0 or pmax >= num_classes:
-            bad = valid & ((pred < 0) | (pred >= num_classes))
-            if bool(bad.any()):
-                raise ValueError(f'pred has values outside [0, {num_classes}) at pixels whose '
-                                 f'gt is not the ignore_index ({ignore_index}): '
-                                 f'{_offending(pred, bad)}')
-
-    index = torch.add(pred, g, alpha=num_classes)  # g * C + pred, fused
-    if ignore_index is not None:
-        # dropped pixels go to one extra bin, cut off below (no boolean indexing, no sync)
-        index = torch.where(valid, index, num_classes * num_classes)
-    counts = torch.bincount(index.reshape(-1), minlength=num_classes * num_classes + 1)
-    return counts[:num_classes * num_classes].reshape(num_classes, num_classes)
+    pred = to_tensor(pred, 'pred', integer=True)
+    gt = to_tensor(gt, 'gt', integer=True)
+    counted = None if ignore_index is None else gt != ignore_index
+    return rectangular_confusion_matrix(pred, gt, num_classes, counted=counted)
 
 
 def _to_numpy_confusion(confusion: ArrayLike) -> np.ndarray:
-    if isinstance(confusion, torch.Tensor):
-        confusion = confusion.detach().cpu().numpy()
-    confusion = np.asarray(confusion)
+    confusion = to_numpy(confusion, 'confusion')
     if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1]:
         raise ValueError(f'confusion must be a square (C, C) matrix, got shape {confusion.shape}')
     return confusion.astype(np.int64, copy=False)
@@ -166,10 +115,8 @@ def parsing_scores(confusion: ArrayLike, decimals: Optional[int] = 2) -> Dict[st
     conf = _to_numpy_confusion(confusion)
     tp = np.diag(conf).astype(np.float64)
     gt_area = conf.sum(axis=1).astype(np.float64)
-    pred_area = conf.sum(axis=0).astype(np.float64)
-    union = gt_area + pred_area - tp
+    iou = iou_from_confusion(conf)
     with np.errstate(divide='ignore', invalid='ignore'):
-        iou = tp / union
         acc = tp / gt_area
         a_acc = tp.sum() / gt_area.sum() if gt_area.sum() > 0 else float('nan')
     return dict(
@@ -233,7 +180,7 @@ def person_bbox(gt: ArrayLike,
         tuple[int, int, int, int] | None: ``(x1, y1, x2, y2)``, inclusive pixel
         coordinates, or None if there is no person pixel.
     """
-    gt = _to_tensor(gt, 'gt')
+    gt = to_tensor(gt, 'gt', integer=True)
     if gt.dim() != 2:
         raise ValueError(f'gt must be a (H, W) label map, got shape {tuple(gt.shape)}')
     if gt.numel() == 0:

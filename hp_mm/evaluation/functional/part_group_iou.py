@@ -22,6 +22,8 @@ from typing import Dict, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from .confusion import iou_from_confusion, merge_confusion_columns, rectangular_confusion_matrix
+
 #: LIP class ids of each ground-truth group (LIP: 0 background, 1 hat, 2 hair, 3 glove,
 #: 4 sunglasses, 5 upper-clothes, 6 dress, 7 coat, 8 socks, 9 pants, 10 jumpsuits,
 #: 11 scarf, 12 skirt, 13 face, 14/15 left/right arm, 16/17 leg, 18/19 shoe)
@@ -49,6 +51,9 @@ def part_group_confusion(pred: Tensor, gt_groups: Tensor, num_classes: int,
                          num_groups: int) -> Tensor:
     """Counts ``conf[g, k]`` of pixels of group g (0 bg, 1..G groups, G+1 other) labelled k.
 
+    :func:`~.confusion.rectangular_confusion_matrix` over the pixels where neither
+    map is 255.
+
     Args:
         pred (Tensor): Learned labels (N, h, w), 0..K-1 (255 ignored).
         gt_groups (Tensor): :func:`group_map` output of the same shape.
@@ -56,19 +61,28 @@ def part_group_confusion(pred: Tensor, gt_groups: Tensor, num_classes: int,
         num_groups (int): G.
 
     Returns:
-        Tensor: (G + 2, K) int64.
+        Tensor: (G + 2, K) int64, on ``pred``'s device.
     """
     if pred.shape != gt_groups.shape:
-        raise ValueError(f'pred {tuple(pred.shape)} and gt {tuple(gt_groups.shape)} differ')
-    pred, gt_groups = pred.long().flatten(), gt_groups.long().flatten()
-    keep = (pred != 255) & (gt_groups != 255)
-    idx = gt_groups[keep] * num_classes + pred[keep]
-    return torch.bincount(idx, minlength=(num_groups + 2) * num_classes).view(
-        num_groups + 2, num_classes)
+        raise ValueError(f'pred and gt must have the same shape, got pred {tuple(pred.shape)} '
+                         f'and gt {tuple(gt_groups.shape)}')
+    counted = (pred != 255) & (gt_groups.to(pred.device) != 255)
+    return rectangular_confusion_matrix(pred, gt_groups, num_groups + 2, num_classes,
+                                        counted=counted)
 
 
 def part_group_iou(conf: Tensor, group_names: Sequence[str]) -> Dict[str, float]:
     """Foreground and per-group IoU (%) from :func:`part_group_confusion` counts.
+
+    Each learned part goes to the group holding most of its pixels; the part
+    columns are summed per group (:func:`~.confusion.merge_confusion_columns`)
+    and the group IoU is read from that matrix (:func:`~.confusion.iou_from_confusion`);
+    the foreground IoU likewise from the 2 x 2 matrix background / person. A
+    group with an empty union scores 0.
+
+    Args:
+        conf (Tensor): (G + 2, K) counts.
+        group_names (Sequence[str]): The G group names, in row order 1..G.
 
     Returns:
         dict: ``foreground`` and one entry per group name (IoU in %), plus
@@ -76,18 +90,16 @@ def part_group_iou(conf: Tensor, group_names: Sequence[str]) -> Dict[str, float]
     """
     conf = conf.double()
     G = len(group_names)
-    fg_gt = conf[1:].sum(0)  # per learned class, pixels on the person
-    tp = fg_gt[1:].sum()
-    fp = conf[0, 1:].sum()
-    fn = fg_gt[0]
-    out = {'foreground': float(100 * tp / (tp + fp + fn).clamp_min(1))}
     owner = conf[1:G + 1, 1:].argmax(0) + 1  # (K-1,) group of each learned part
+    by_group = merge_confusion_columns(conf, torch.cat([owner.new_zeros(1), owner]), G + 2)
+    # background / person on both axes: (2, 2)
+    is_person = (torch.arange(G + 2, device=conf.device) > 0).long()
+    fg_bg = merge_confusion_columns(merge_confusion_columns(by_group, is_person, 2).T,
+                                    is_person, 2).T
+    out = {'foreground': float(100 * iou_from_confusion(fg_bg)[1].nan_to_num(0.0))}
+    iou = iou_from_confusion(by_group).nan_to_num(0.0)
     for g, name in enumerate(group_names, start=1):
-        sel = torch.nonzero(owner == g).flatten() + 1
-        tp = conf[g, sel].sum()
-        fp = conf[:, sel].sum() - tp
-        fn = conf[g].sum() - tp
-        out[name] = float(100 * tp / (tp + fp + fn).clamp_min(1))
+        out[name] = float(100 * iou[g])
     for k, g in enumerate(owner.tolist(), start=1):
         out[f'assign/{k}'] = g
     return out

@@ -28,25 +28,15 @@ from typing import Dict, Optional, Union
 import numpy as np
 import torch
 
-ArrayLike = Union[np.ndarray, torch.Tensor]
+from hp_mm.structures.array_like import ArrayLike, to_numpy, to_tensor
 
 #: elements of a (rows x Ng) chunk processed at once by :func:`eval_reid` (about 6
 #: bytes each of temporaries: the sorted rows and one boolean mask).
 _EVAL_CHUNK_ELEMS = 1 << 22
 
 
-def _to_numpy(x: ArrayLike, name: str) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    if not isinstance(x, np.ndarray):
-        x = np.asarray(x)
-    if x.dtype == object:
-        raise TypeError(f'{name} must be numeric, got an object array')
-    return x
-
-
 def _ids(x: ArrayLike, n: int, name: str) -> np.ndarray:
-    x = _to_numpy(x, name).reshape(-1)
+    x = to_numpy(x, name).reshape(-1)
     if x.shape[0] != n:
         raise ValueError(f'{name} has {x.shape[0]} entries, the distance matrix needs {n}')
     return x.astype(np.int64)
@@ -79,7 +69,7 @@ def eval_reid(distmat: ArrayLike, q_pids: ArrayLike, g_pids: ArrayLike,
     Raises:
         ValueError: If no query has a positive left in the gallery.
     """
-    dist = _to_numpy(distmat, 'distmat')
+    dist = to_numpy(distmat, 'distmat')
     if dist.ndim != 2:
         raise ValueError(f'distmat must be (Nq, Ng), got shape {dist.shape}')
     num_q, num_g = dist.shape
@@ -252,9 +242,9 @@ def re_ranking(q_g_dist: ArrayLike, q_q_dist: ArrayLike, g_g_dist: ArrayLike,
     """
     from scipy import sparse
 
-    q_g = np.asarray(_to_numpy(q_g_dist, 'q_g_dist'), np.float32)
-    q_q = np.asarray(_to_numpy(q_q_dist, 'q_q_dist'), np.float32)
-    g_g = np.asarray(_to_numpy(g_g_dist, 'g_g_dist'), np.float32)
+    q_g = np.asarray(to_numpy(q_g_dist, 'q_g_dist'), np.float32)
+    q_q = np.asarray(to_numpy(q_q_dist, 'q_q_dist'), np.float32)
+    g_g = np.asarray(to_numpy(g_g_dist, 'g_g_dist'), np.float32)
     nq, ng = q_g.shape
     if q_q.shape != (nq, nq) or g_g.shape != (ng, ng):
         raise ValueError(f're_ranking: q_g_dist {q_g.shape} needs q_q_dist ({nq}, {nq}) and '
@@ -363,12 +353,8 @@ def re_ranking(q_g_dist: ArrayLike, q_q_dist: ArrayLike, g_g_dist: ArrayLike,
 
 
 # --------------------------------------------------------------------- distances
-def _as_tensor(x: ArrayLike, name: str) -> torch.Tensor:
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f'{name} must be a torch.Tensor or np.ndarray, got {type(x).__name__}')
-    return x
+# the name the squared-distance lines below use; the converter is hp_mm.structures' to_tensor
+_as_tensor = to_tensor
 
 
 def _back(out: torch.Tensor, like: ArrayLike):
@@ -379,17 +365,16 @@ def cosine_distance(x: ArrayLike, y: ArrayLike) -> ArrayLike:
     """``1 - cos(x_i, y_j)``, shape (M, N) float32 from x (M, C) and y (N, C); a zero
     vector has cosine 0 with everything. Computed in place (one (M, N) buffer).
     Returns the type of ``x``."""
-    xt = torch.nn.functional.normalize(_as_tensor(x, 'x').float(), dim=1)
-    yt = torch.nn.functional.normalize(_as_tensor(y, 'y').float(), dim=1)
+    xt = torch.nn.functional.normalize(to_tensor(x, 'x').float(), dim=1)
+    yt = torch.nn.functional.normalize(to_tensor(y, 'y').float(), dim=1)
     return _back((xt @ yt.T).neg_().add_(1), x)
 
 
 def euclidean_distance(x: ArrayLike, y: ArrayLike, squared: bool = False) -> ArrayLike:
     """Euclidean distance ``||x_i - y_j||`` (or its square), shape (M, N) float32 from
     x (M, C) and y (N, C), computed in place. Returns the type of ``x``."""
-    xt, yt = _as_tensor(x, 'x').float(), _as_tensor(y, 'y').float()
-    d = torch.addmm((yt * yt).sum(1)[None], xt, yt.T, alpha=-2)
-    d.add_((xt * xt).sum(1, keepdim=True)).clamp_(min=0)
+    from hp_mm.structures.distances import squared_euclidean_distances
+    d = squared_euclidean_distances(_as_tensor(x, 'x').float(), _as_tensor(y, 'y').float())
     return _back(d if squared else d.sqrt_(), x)
 
 
@@ -425,10 +410,10 @@ def aligned_distance(q_global: ArrayLike, q_fore: ArrayLike, q_parts: ArrayLike,
     if mode not in ('paper', 'official'):
         raise ValueError(f"aligned_distance: mode must be 'paper' or 'official', got {mode!r}")
     norm = torch.nn.functional.normalize
-    qg, qf = _as_tensor(q_global, 'q_global').float(), _as_tensor(q_fore, 'q_fore').float()
-    gg, gf = _as_tensor(g_global, 'g_global').float(), _as_tensor(g_fore, 'g_fore').float()
-    qp, gp = _as_tensor(q_parts, 'q_parts').float(), _as_tensor(g_parts, 'g_parts').float()
-    qv, gv = _as_tensor(q_vis, 'q_vis').bool(), _as_tensor(g_vis, 'g_vis').bool()
+    qg, qf = to_tensor(q_global, 'q_global').float(), to_tensor(q_fore, 'q_fore').float()
+    gg, gf = to_tensor(g_global, 'g_global').float(), to_tensor(g_fore, 'g_fore').float()
+    qp, gp = to_tensor(q_parts, 'q_parts').float(), to_tensor(g_parts, 'g_parts').float()
+    qv, gv = to_tensor(q_vis, 'q_vis').bool(), to_tensor(g_vis, 'g_vis').bool()
     nq, ng = qg.shape[0], gg.shape[0]
     if qp.dim() != 3 or gp.dim() != 3 or qp.shape[1] != gp.shape[1]:
         raise ValueError(f'aligned_distance: parts must be (N, K-1, C) with the same K, got '

@@ -22,32 +22,23 @@ Protocol (janghyuncho/PiCIE ``commons.evaluate`` and ``utils.get_result_metrics`
    (K > N one-to-one) count as misses of their ground-truth class.
 """
 import warnings
-from typing import Union
 
 import numpy as np
-import torch
 from scipy.optimize import linear_sum_assignment
 
-ArrayLike = Union[torch.Tensor, np.ndarray]
+from hp_mm.structures.array_like import ArrayLike, to_numpy, to_tensor
+
+from .confusion import iou_from_confusion, merge_confusion_columns, rectangular_confusion_matrix
 
 __all__ = ['cluster_histogram', 'eval_unsupervised_parsing']
-
-
-def _as_long_tensor(x: ArrayLike, name: str) -> torch.Tensor:
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(np.ascontiguousarray(x))
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f'{name} must be a torch.Tensor or np.ndarray, got {type(x).__name__}')
-    if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
-        raise TypeError(f'{name} must hold integer indices, got dtype {x.dtype}')
-    return x.long()
 
 
 def cluster_histogram(gt: ArrayLike, pred: ArrayLike, num_classes: int,
                       num_clusters: int) -> np.ndarray:
     """Class-by-cluster pixel counts of one (or a batch of) label map(s), one ``bincount``.
 
-    The counting runs on ``pred``'s device.
+    :func:`~.confusion.rectangular_confusion_matrix` over the pixels whose ``gt``
+    is in ``[0, N)``, on ``pred``'s device.
 
     Args:
         gt (Tensor | ndarray): Ground-truth classes, shape (H, W) (any shape equal
@@ -63,20 +54,12 @@ def cluster_histogram(gt: ArrayLike, pred: ArrayLike, num_classes: int,
         ValueError: if the shapes differ or a prediction at a valid pixel is outside
             ``[0, K)`` (a histogram cannot hold it, and dropping it would inflate
             the scores).
+        TypeError: if ``gt`` or ``pred`` is not an integer tensor / ndarray.
     """
-    pred = _as_long_tensor(pred, 'pred')
-    gt = _as_long_tensor(gt, 'gt').to(pred.device)
-    if gt.shape != pred.shape:
-        raise ValueError(f'gt and pred must have the same shape, got {tuple(gt.shape)} '
-                         f'and {tuple(pred.shape)}')
-    valid = (gt >= 0) & (gt < num_classes)
-    gt, pred = gt[valid], pred[valid]
-    bad = (pred < 0) | (pred >= num_clusters)
-    if bad.any():
-        raise ValueError(f'cluster indices {torch.unique(pred[bad])[:10].tolist()} are outside '
-                         f'[0, {num_clusters})')
-    hist = torch.bincount(gt * num_clusters + pred, minlength=num_classes * num_clusters)
-    return hist.reshape(num_classes, num_clusters).cpu().numpy()
+    gt = to_tensor(gt, 'gt', integer=True)
+    counted = (gt >= 0) & (gt < num_classes)
+    hist = rectangular_confusion_matrix(pred, gt, num_classes, num_clusters, counted=counted)
+    return hist.cpu().numpy()
 
 
 def _nanmean(x: np.ndarray) -> float:
@@ -111,9 +94,7 @@ def eval_unsupervised_parsing(hist: ArrayLike, many_to_one: bool = False) -> dic
         >>> res['assignment'].tolist(), round(res['acc'], 2)
         ([1, 0], 87.5)
     """
-    if isinstance(hist, torch.Tensor):
-        hist = hist.detach().cpu().numpy()
-    hist = np.asarray(hist, dtype=np.float64)
+    hist = np.asarray(to_numpy(hist, 'hist'), dtype=np.float64)
     if hist.ndim != 2:
         raise ValueError(f'hist must have shape (num_classes, num_clusters), got {hist.shape}')
     if (hist < 0).any():
@@ -130,15 +111,14 @@ def eval_unsupervised_parsing(hist: ArrayLike, many_to_one: bool = False) -> dic
         cluster_to_class[cols] = rows
         assignment = np.full(n_classes, -1, dtype=np.int64)
         assignment[rows] = cols
-    matched = np.zeros((n_classes, n_classes), dtype=np.float64)
-    for k in np.flatnonzero(cluster_to_class >= 0):
-        matched[:, cluster_to_class[k]] += hist[:, k]
+    # columns: the N matched classes, then one of the unmatched clusters (misses)
+    merged = merge_confusion_columns(hist, np.where(cluster_to_class >= 0, cluster_to_class,
+                                                    n_classes), n_classes + 1)
+    matched = merged[:, :n_classes]
     tp = np.diag(matched)
-    gt_total = hist.sum(1)  # includes the pixels of unmatched clusters
-    pred_total = matched.sum(0)
+    iou = iou_from_confusion(merged)
     with np.errstate(divide='ignore', invalid='ignore'):
-        iou = tp / (gt_total + pred_total - tp)
-        class_acc = tp / gt_total
+        class_acc = tp / hist.sum(1)  # includes the pixels of unmatched clusters
         acc = tp.sum() / hist.sum() if hist.sum() > 0 else float('nan')
     return dict(
         mIoU=100 * _nanmean(iou),

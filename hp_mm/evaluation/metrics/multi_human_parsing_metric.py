@@ -15,7 +15,7 @@ from hp_mm.evaluation.functional.multi_human_parsing import (QANET_MAX_REGIONS,
                                                              accumulate_image, summarize)
 from hp_mm.evaluation.submission_writers import write_cihp_prediction
 from hp_mm.registry import METRICS
-from hp_mm.structures import as_label_map, person_instance_maps
+from hp_mm.structures import as_label_map, person_instance_maps, to_numpy
 
 #: The result keys of one ranking, in table order.
 METRIC_KEYS = ('AP_p', 'AP_p50', 'PCP50', 'AP_r', 'AP_r50', 'mIoU')
@@ -199,10 +199,7 @@ class MultiHumanParsingMetric(BaseMetric):
         if 'parsings' not in pred_instances:
             raise KeyError(f'pred_instances has no "parsings" '
                            f'(fields: {sorted(pred_instances.keys())})')
-        parsings = pred_instances['parsings']
-        if hasattr(parsings, 'detach'):
-            parsings = parsings.detach().cpu().numpy()
-        parsings = np.asarray(parsings)
+        parsings = to_numpy(pred_instances['parsings'], 'pred_instances.parsings')
         gt = dict(category_map=as_label_map(gt_category_map, 'gt_sem_seg'),
                   instance_map=as_label_map(gt_instance_map, 'gt_instance_map'))
         sem_seg = as_label_map(pred_sem_seg, 'pred_sem_seg')

@@ -60,7 +60,7 @@ def part_visibility(logits: Tensor) -> Tensor:
     N, K = logits.shape[:2]
     arg = logits.argmax(1).flatten(1)  # (N, h*w)
     hit = torch.zeros((N, K), dtype=torch.bool, device=logits.device)
-    hit.scatter_(1, arg, True)
+    hit.scatter_(1, arg, torch.ones_like(arg, dtype=torch.bool))  # a tensor src: ONNX-traceable
     return hit[:, 1:]
 
 

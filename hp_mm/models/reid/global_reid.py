@@ -79,8 +79,13 @@ class GlobalReID(BaseModel):
         labels = torch.as_tensor(labels_of(data_samples), device=inputs.device)
         return self.head.loss(self.pooled(inputs), labels)
 
+    def predict_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Retrieval features (B, C'): the head's test feature of the pooled map (the
+        part of ``predict`` that ``hp_mm.deploy`` exports)."""
+        return self.head.predict(self.pooled(inputs))
+
     def predict(self, inputs: torch.Tensor, data_samples=None):
-        feats = self.head.predict(self.pooled(inputs))
+        feats = self.predict_features(inputs)
         if data_samples is None:
             return feats
         for ds, f in zip(data_samples, feats):

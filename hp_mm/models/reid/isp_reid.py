@@ -138,26 +138,37 @@ class ISPReID(BaseModel):
         losses.update(self.part_head.loss(out['logits'], pseudo))
         return losses
 
-    def predict(self, inputs: Tensor, data_samples=None):
+    def predict_features(self, inputs: Tensor) -> Dict[str, Tensor]:
+        """The retrieval features and part maps of a batch (the part of ``predict`` that
+        ``hp_mm.deploy`` exports).
+
+        Returns:
+            dict[str, Tensor]: ``pred_feature`` (N, (K+1) C) = [parts, global,
+            foreground], ``pred_global_feature`` (N, C), ``pred_foreground_feature``
+            (N, C), ``pred_part_features`` (N, K-1, C), ``pred_part_visibility`` (N, K-1)
+            bool and ``pred_part_logits`` (N, K, h, w).
+        """
         out = self._forward_features(inputs)
         n = inputs.shape[0]
         parts = self.parts_head.predict(out['parts'].flatten(1))  # (N, (K-1) C)
         glob = self.global_head.predict(out['glob'])
         fore = self.foreground_head.predict(out['foreground'])
-        vis = part_visibility(out['logits'])
+        return dict(pred_feature=torch.cat([parts, glob, fore], 1),
+                    pred_global_feature=glob, pred_foreground_feature=fore,
+                    pred_part_features=parts.view(n, self.num_classes - 1, -1),
+                    pred_part_visibility=part_visibility(out['logits']),
+                    pred_part_logits=out['logits'])
+
+    def predict(self, inputs: Tensor, data_samples=None):
+        out = self.predict_features(inputs)
         if data_samples is None:
-            return dict(pred_feature=torch.cat([parts, glob, fore], 1),
-                        pred_global_feature=glob, pred_foreground_feature=fore,
-                        pred_part_features=parts.view(n, self.num_classes - 1, -1),
-                        pred_part_visibility=vis, pred_part_logits=out['logits'])
-        logits = F.interpolate(out['logits'], size=inputs.shape[2:], mode='bilinear',
+            return out
+        logits = F.interpolate(out['pred_part_logits'], size=inputs.shape[2:], mode='bilinear',
                                align_corners=False)
         for i, ds in enumerate(data_samples):
-            ds.pred_feature = torch.cat([parts[i], glob[i], fore[i]])
-            ds.pred_global_feature = glob[i]
-            ds.pred_foreground_feature = fore[i]
-            ds.pred_part_features = parts[i].view(self.num_classes - 1, -1)
-            ds.pred_part_visibility = vis[i]
+            for key in ('pred_feature', 'pred_global_feature', 'pred_foreground_feature',
+                        'pred_part_features', 'pred_part_visibility'):
+                setattr(ds, key, out[key][i])
             logit = logits[i:i + 1]
             ori = ds.metainfo.get('ori_shape')
             if ori is not None and tuple(ori[:2]) != tuple(logit.shape[2:]):

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from hp_mm.evaluation.functional.part_group_iou import (LIP_PART_GROUPS, group_map, part_group_confusion,
-                                             part_group_iou)
+from hp_mm.evaluation.functional.part_group_iou import (LIP_PART_GROUPS, group_map,
+                                                        part_group_confusion, part_group_iou)
 
 
 def test_group_map_lip_ids():
@@ -33,5 +33,21 @@ def test_part_group_iou_by_hand():
     pred2 = torch.tensor([[1, 1, 0], [2, 3, 0], [2, 3, 0], [0, 0, 0]])
     iou2 = part_group_iou(part_group_confusion(pred2[None], gt[None], 4, 4), list(LIP_PART_GROUPS))
     assert iou2['upper_body'] == pytest.approx(100.0) and iou2['shoes'] == 0.0
-    with pytest.raises(ValueError, match='differ'):
+    with pytest.raises(ValueError, match='same shape'):
         part_group_confusion(pred, gt[:2], 4, 4)
+
+
+def test_part_group_confusion_drops_255_on_either_side():
+    gt = torch.tensor([[1, 255, 2, 0]])
+    pred = torch.tensor([[1, 1, 255, 3]])
+    conf = part_group_confusion(pred, gt, num_classes=4, num_groups=4)
+    # only (0, 0) head -> part 1 and (0, 3) background -> part 3 are counted
+    expected = torch.zeros(6, 4, dtype=torch.long)
+    expected[1, 1] = 1
+    expected[0, 3] = 1
+    assert torch.equal(conf, expected)
+    with pytest.raises(ValueError, match=r'pred has values outside \[0, 4\).*\[7\]'):
+        part_group_confusion(torch.tensor([[7]]), torch.tensor([[1]]), 4, 4)
+    # a group with an empty union scores 0, not NaN
+    iou = part_group_iou(torch.zeros(6, 4, dtype=torch.long), list(LIP_PART_GROUPS))
+    assert [iou[k] for k in ('foreground', 'head', 'legs')] == [0.0, 0.0, 0.0]

@@ -1,9 +1,10 @@
-"""QANetHead: shapes, the IoU target and loss, and mmseg's CE / Lovasz against the formulas."""
+"""QANetHead: shapes, IoU branch, target and losses by hand; mmseg's Lovasz against its formula."""
 import math
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
@@ -177,20 +178,47 @@ def test_mmseg_lovasz_equals_reference_formula():
     assert ours.item() == pytest.approx(ref, rel=1e-5)
 
 
-def test_mmseg_cross_entropy_equals_reference_formula():
-    g = torch.Generator().manual_seed(3)
-    logits = torch.randn(2, 4, 3, 5, generator=g)
-    labels = torch.randint(0, 4, (2, 3, 5), generator=g)
-    labels[1, :, 0] = 255
-    ce = _head(num_classes=4).loss_decode[0]
-    ours = ce(logits, labels, ignore_index=255)
-    terms = []
-    for b in range(2):
-        for i in range(3):
-            for j in range(5):
-                y = int(labels[b, i, j])
-                if y == 255:
-                    continue
-                z = logits[b, :, i, j].tolist()
-                terms.append(math.log(sum(math.exp(v) for v in z)) - z[y])
-    assert ours.item() == pytest.approx(sum(terms) / len(terms), rel=1e-5)
+def _two_channel_head(loss_iou_weight=1.0):
+    """3 classes, a 2-channel fused feature and a 2-wide IoU branch, set by hand below."""
+    init_default_scope('hp_mm')
+    return MODELS.build(dict(
+        type='QANetHead', in_channels=[6, 6, 6, 6], in_index=[0, 1, 2, 3],
+        feature_strides=[4, 8, 16, 32], channels=2, dropout_ratio=0.0, num_classes=3,
+        norm_cfg=dict(type='BN'), align_corners=False, iou_num_convs=2, iou_channels=2,
+        loss_decode=LOSSES, loss_iou_weight=loss_iou_weight))
+
+
+def _set_conv1x1(module, weight, bias):
+    module.conv.weight.data = torch.tensor(weight)[:, :, None, None]
+    module.conv.bias.data = torch.tensor(bias)
+
+
+def test_iou_branch_hand_computed():
+    head = _two_channel_head()
+    _set_conv1x1(head.iou_conv1x1, [[1., 0.], [0., 1.]], [0., 0.])
+    _set_conv1x1(head.iou_convs[0], [[2., 0.], [0., 4.]], [0., -1.])
+    _set_conv1x1(head.iou_convs[1], [[1., 0.], [1., -1.]], [0.5, 0.])
+    head.iou_fc.weight.data = torch.tensor([[1., -1.]])
+    head.iou_fc.bias.data = torch.tensor([0.25])
+    feature = torch.tensor([[[[1., 2.], [3., 4.]], [[-1., 3.], [-1., -1.]]]])  # (1, 2, 2, 2)
+    # conv1x1 + ReLU: channel 1 -> [[0, 3], [0, 0]]; average pool -> (2.5, 0.75)
+    # conv (2, 4) - (0, 1) + ReLU -> (5, 2); conv [[1, 0], [1, -1]] + (0.5, 0) + ReLU -> (5.5, 3)
+    # Linear (1, -1) + 0.25 -> 2.75. (Pooling before the first ReLU would give 0.75.)
+    assert head.iou_branch(feature).tolist() == [2.75]
+
+
+def test_loss_hand_computed(monkeypatch):
+    head = _two_channel_head(loss_iou_weight=2.0)
+    argmax = torch.tensor([[0, 1, 1], [2, 2, 0]])
+    logits = 2.0 * F.one_hot(argmax, 3).permute(2, 0, 1)[None].float()  # (1, 3, 2, 3)
+    monkeypatch.setattr(head, 'forward_with_iou', lambda inputs: (logits, torch.tensor([0.9])))
+    samples = _samples(torch.tensor([[[0, 1, 2], [2, 255, 0]]]))
+    # 5 valid pixels: class 0 TP 2 / union 2, class 1 1 / 2, class 2 1 / 2 -> target 2 / 3
+    assert head.iou_targets(logits, samples).tolist() == pytest.approx([2 / 3])
+    losses = head.loss(None, samples, None)
+    # loss_iou = loss_iou_weight * 0.5 * (0.9 - 2 / 3) ** 2
+    assert losses['loss_iou'].item() == pytest.approx(2 * 0.5 * (0.9 - 2 / 3)**2)
+    # CE over the 5 valid pixels: log(e^2 + 2) - 2 where the argmax is right (4 pixels),
+    # log(e^2 + 2) where it is wrong (pixel (0, 2)); acc_seg = 4 / 5
+    assert losses['loss_ce'].item() == pytest.approx(math.log(math.e**2 + 2) - 8 / 5, rel=1e-6)
+    assert losses['acc_seg'].item() == pytest.approx(80.0)

@@ -198,9 +198,11 @@ def test_groups_from_dataset_meta():
     assert loss_fn(logits, label).item() == explicit(logits, label).item()
     assert loss_fn.joint_names == ('j0', 'j1', 'j2')
     # explicit groups + classes from the metainfo
-    half = StructureSensitiveLoss(joint_groups=TOY_GROUPS)
+    half = StructureSensitiveLoss(joint_groups=TOY_GROUPS, sigma=3.0, heatmap_stride=1)
+    with pytest.raises(RuntimeError, match='joint groups are not set'):
+        half(logits, label)  # the groups name classes it does not know yet
     half.set_dataset_meta(dict(classes=TOY_CLASSES))
-    assert half._membership is not None
+    assert half(logits, label).item() == explicit(logits, label).item()
 
 
 def test_errors():

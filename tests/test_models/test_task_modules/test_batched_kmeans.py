@@ -4,7 +4,7 @@ import torch
 
 from hp_mm.models.task_modules import BatchedKMeans, TorchKMeans, pack_groups
 from hp_mm.registry import TASK_UTILS
-from test_kmeans_utils import adjusted_rand_index, blobs, numpy_lloyd
+from kmeans_reference import adjusted_rand_index, blobs, numpy_lloyd
 
 
 def _problems():

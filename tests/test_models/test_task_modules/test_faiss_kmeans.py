@@ -4,7 +4,7 @@ import torch
 
 from hp_mm.models.task_modules import FaissKMeans, TorchKMeans
 from hp_mm.registry import TASK_UTILS
-from test_kmeans_utils import adjusted_rand_index, blobs, numpy_lloyd
+from kmeans_reference import adjusted_rand_index, blobs, numpy_lloyd
 
 
 def test_recovers_planted_blobs():

@@ -5,7 +5,7 @@ from scipy.optimize import linear_sum_assignment
 
 from hp_mm.models.task_modules import MiniBatchKMeans, TorchKMeans
 from hp_mm.registry import TASK_UTILS
-from test_kmeans_utils import adjusted_rand_index, blobs
+from kmeans_reference import adjusted_rand_index, blobs
 
 
 def _stream(x, size):

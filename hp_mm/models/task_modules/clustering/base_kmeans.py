@@ -4,8 +4,11 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from .kmeans_utils import (ASSIGN_CHUNK, check_features, init_centroids, lloyd,
-                           nearest_labels, problem_seeds, subsample)
+from .counter_rng import problem_seeds
+from .kmeans_input import check_features
+from .kmeans_seeding import init_centroids
+from .lloyd import ASSIGN_CHUNK, lloyd, nearest_labels
+from .point_subsample import subsample
 
 
 class BaseKMeans:
@@ -16,17 +19,21 @@ class BaseKMeans:
         max_iter (int): Maximum number of Lloyd updates (the torch back-ends stop
             earlier at a fixed point). Default 20.
         seed (int): Seed of the initialisation (and of the subsampling). Default 0.
-        init (str): 'k-means++' (default) or 'random' (K distinct points uniformly).
+        init (str): 'k-means++' (default: greedy k-means++, see ``n_local_trials``) or
+            'random' (K distinct points uniformly).
         max_points_per_centroid (int, optional): If set, the Lloyd iterations use at
             most ``K * max_points_per_centroid`` points per problem, drawn uniformly
             (faiss' rule, whose default is 256); the returned labels still cover all
             points. None (default): every point.
         chunk_size (int): Rows per distance chunk (bounds the N x K buffer).
+        n_local_trials (int, optional): Candidates per greedy k-means++ step, the one
+            that lowers the potential most is kept (:func:`kmeans_seeding.kmeans_plusplus`).
+            None (default): ``2 + floor(ln K)`` as scikit-learn; 1: plain k-means++.
 
     Empty clusters (torch back-ends): after an update, a cluster that received no
     point is re-seeded at the point farthest from its assigned centroid (several
     empty clusters take the farthest points in decreasing distance, in increasing
-    cluster index); see :func:`kmeans_utils.reseed_empty`.
+    cluster index); see :func:`lloyd.reseed_empty`.
     """
 
     def __init__(self,
@@ -35,7 +42,8 @@ class BaseKMeans:
                  seed: int = 0,
                  init: str = 'k-means++',
                  max_points_per_centroid: Optional[int] = None,
-                 chunk_size: int = ASSIGN_CHUNK) -> None:
+                 chunk_size: int = ASSIGN_CHUNK,
+                 n_local_trials: Optional[int] = None) -> None:
         if int(num_clusters) < 1:
             raise ValueError(f'num_clusters must be >= 1, got {num_clusters}')
         if int(max_iter) < 0:
@@ -44,12 +52,15 @@ class BaseKMeans:
             raise ValueError(f"init must be 'k-means++' or 'random', got {init!r}")
         if max_points_per_centroid is not None and int(max_points_per_centroid) < 1:
             raise ValueError(f'max_points_per_centroid must be >= 1, got {max_points_per_centroid}')
+        if n_local_trials is not None and int(n_local_trials) < 1:
+            raise ValueError(f'n_local_trials must be >= 1, got {n_local_trials}')
         self.num_clusters = int(num_clusters)
         self.max_iter = int(max_iter)
         self.seed = int(seed)
         self.init = init
         self.max_points_per_centroid = max_points_per_centroid
         self.chunk_size = int(chunk_size)
+        self.n_local_trials = None if n_local_trials is None else int(n_local_trials)
         #: number of Lloyd updates of the last fit
         self.n_iter_ = 0
 
@@ -67,7 +78,7 @@ class BaseKMeans:
 
     def initial_centroids(self, x: Tensor, mask: Tensor, seeds: Tensor) -> Tensor:
         """The seeded initialisation of validated (B, N, C) points: (B, K, C)."""
-        return init_centroids(x, self.num_clusters, mask, seeds, self.init)
+        return init_centroids(x, self.num_clusters, mask, seeds, self.init, self.n_local_trials)
 
     def _fit_batched(self, x: Tensor, mask: Tensor, init: Optional[Tensor],
                      seeds: Optional[Tensor]) -> Tuple[Tensor, Tensor]:

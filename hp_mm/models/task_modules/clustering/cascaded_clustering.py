@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 
 from hp_mm.registry import TASK_UTILS
-from .kmeans_utils import pack_groups, unpack_groups
+from .group_packing import pack_groups, unpack_groups
 
 
 def isp_activation(feats: Tensor, sharpen: bool = False) -> Tensor:

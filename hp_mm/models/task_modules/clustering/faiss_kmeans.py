@@ -10,7 +10,8 @@ from torch import Tensor
 
 from hp_mm.registry import TASK_UTILS
 from .base_kmeans import BaseKMeans
-from .kmeans_utils import check_features, problem_seeds
+from .counter_rng import problem_seeds
+from .kmeans_input import check_features
 
 
 def faiss_has_gpu() -> bool:
@@ -43,12 +44,15 @@ class FaissKMeans(BaseKMeans):
         num_clusters (int): K.
         max_iter (int): faiss ``niter``. Default 20.
         seed (int): Seed of the initialisation and of faiss' subsampling.
-        init (str): 'k-means++' (default), 'random' or 'faiss'.
+        init (str): 'k-means++' (default: greedy, as the torch back-ends), 'random' or
+            'faiss'.
         max_points_per_centroid (int, optional): faiss subsamples the training set to
             ``K * max_points_per_centroid`` points when it is larger (faiss' own default
             is 256). None (default): all points are used.
         use_gpu (bool): Allow the GPU index when the features are on CUDA. Default True.
         verbose (bool): faiss' verbose output.
+        n_local_trials (int, optional): Candidates per greedy k-means++ step
+            (:class:`BaseKMeans`).
 
     Example:
         >>> km = TASK_UTILS.build(dict(type='FaissKMeans', num_clusters=27, max_iter=20, seed=0))
@@ -62,9 +66,11 @@ class FaissKMeans(BaseKMeans):
                  init: str = 'k-means++',
                  max_points_per_centroid: Optional[int] = None,
                  use_gpu: bool = True,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False,
+                 n_local_trials: Optional[int] = None) -> None:
         super().__init__(num_clusters, max_iter, seed,
-                         'k-means++' if init == 'faiss' else init, max_points_per_centroid)
+                         'k-means++' if init == 'faiss' else init, max_points_per_centroid,
+                         n_local_trials=n_local_trials)
         self.init = init
         self.use_gpu = use_gpu
         self.verbose = verbose

@@ -5,8 +5,8 @@ import torch
 from torch import Tensor
 
 from hp_mm.registry import TASK_UTILS
-from .kmeans_utils import (ASSIGN_CHUNK, check_features, cluster_sums, nearest_centroid,
-                           nearest_labels)
+from .kmeans_input import check_features
+from .lloyd import ASSIGN_CHUNK, cluster_sums, nearest_centroid, nearest_labels
 
 
 @TASK_UTILS.register_module()

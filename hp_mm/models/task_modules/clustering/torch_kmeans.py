@@ -5,7 +5,7 @@ from torch import Tensor
 
 from hp_mm.registry import TASK_UTILS
 from .base_kmeans import BaseKMeans
-from .kmeans_utils import check_features
+from .kmeans_input import check_features
 
 
 @TASK_UTILS.register_module()
