@@ -1,4 +1,4 @@
-"""Re-ID on your own person crops: part maps, feature vectors, a ranked gallery.
+"""Re-ID on your own person crops: part maps, feature vectors, a ranked gallery (ReIDInferencer).
 
     python tools/infer_reid.py CONFIG CHECKPOINT --query QUERY_DIR [--gallery GALLERY_DIR] \
         --out-dir outputs/ [--distance aligned] [--topk 10] [--device cpu]
@@ -7,7 +7,7 @@ Writes under ``--out-dir``:
 
 - ``parts/{query,gallery}/<name>_parts.jpg`` (image | part-map overlay) and
   ``<name>_parts.png`` (the part map: 0 background, 1..K-1 ISP's parts top to bottom),
-  for ISP models;
+  for ISP models (``<name>``: the path under the folder, ``_`` for separators, no suffix);
 - ``features_{query,gallery}.npz``: ``names`` and ``pred_feature`` (N, C) (ISP: also the
   global / foreground / part features and part visibilities of the aligned distance);
 - with ``--part-masks ROOT`` (ground-truth LIP part masks ``ROOT/<folder>/<stem>.png``, e.g.
@@ -16,24 +16,26 @@ Writes under ``--out-dir``:
 - with ``--gallery``: ``ranking.json`` (per query the ``--topk`` nearest gallery images
   and distances) and, when the file names start with a person id (``0002_c1s1...``),
   ``ranking.jpg`` (green / red frames for the same / another id).
+
+Unreadable images are skipped, listed at the end, and the exit status is 1.
 """
 import argparse
-import json
 import os.path as osp
 import re
+import sys
 
 import cv2
+import mmcv
 import torch
 from mmengine.config import DictAction
-from mmengine.utils import mkdir_or_exist, track_iter_progress
 
-from hp_mm.apis import list_images
-from hp_mm.apis.reid_inference import (inference_reid, init_reid_model, names_of, rank_gallery,
-                                       reid_distance, save_features, save_part_overlay)
-from hp_mm.evaluation.functional.part_group_iou import (LIP_PART_GROUPS, group_map, part_group_confusion,
-                                             part_group_iou)
+from hp_mm.apis import ReIDInferencer
+from hp_mm.apis.inferencers.reid_inferencer import feature_arrays
+from hp_mm.evaluation.functional.part_group_iou import (LIP_PART_GROUPS, group_map,
+                                                        part_group_confusion, part_group_iou)
+from hp_mm.evaluation.submission_writers import (write_json, write_reid_features,
+                                                 write_reid_ranking)
 from hp_mm.utils import register_all_modules
-from hp_mm.visualization.reid_rank_list import draw_rank_list
 
 PID = re.compile(r'^(-?\d+)_')
 
@@ -58,39 +60,35 @@ def parse_args():
     return parser.parse_args()
 
 
-def run_split(model, root, split, args):
-    paths = list_images(root)
-    names = names_of(paths, root)
-    results = []
-    for start in track_iter_progress(range(0, len(paths), args.batch_size)):
-        results.extend(inference_reid(model, paths[start:start + args.batch_size],
-                                      batch_size=args.batch_size))
-    if not args.no_parts and 'pred_part_seg' in results[0]:
-        for path, name, res in zip(paths, names, results):
-            save_part_overlay(path, res, osp.join(args.out_dir, 'parts', split,
-                                                  osp.dirname(name)),
-                              name=osp.splitext(osp.basename(name))[0])
-    save_features(results, names, osp.join(args.out_dir, f'features_{split}.npz'))
-    return paths, names, results
+def run_split(inferencer, root, split, args):
+    """Features (and part maps) of a folder or an image; the features file."""
+    out = inferencer(root if osp.isdir(root) else [root], batch_size=args.batch_size,
+                     out_dir='' if args.no_parts else osp.join(args.out_dir, 'parts', split),
+                     with_labels=False)
+    preds = out['predictions']
+    names = [osp.relpath(p['img_path'], root) if osp.isdir(root) else osp.basename(p['img_path'])
+             for p in preds]
+    if preds:
+        write_reid_features(osp.join(args.out_dir, f'features_{split}.npz'), names,
+                            feature_arrays(preds))
+    return preds, names, out['failures']
 
 
-def part_iou(model, splits, args):
+def part_iou(num_parts, splits, args):
     """IoU per group of the predicted part maps against ground-truth LIP part masks."""
-    K = model.part_head.num_classes
     conf = 0
-    for root, paths, results in splits:
+    for root, preds in splits:
         folder = osp.basename(osp.normpath(root))
-        for path, res in zip(paths, results):
-            stem = osp.splitext(osp.basename(path))[0]
+        for pred in preds:
+            stem = osp.splitext(osp.basename(pred['img_path']))[0]
             gt = cv2.imread(osp.join(args.part_masks, folder, stem + '.png'), cv2.IMREAD_UNCHANGED)
             if gt is None:
                 raise FileNotFoundError(f'no part mask {folder}/{stem}.png under {args.part_masks}')
-            pred = res.pred_part_seg.data[0].cpu()
-            conf = conf + part_group_confusion(pred, group_map(torch.from_numpy(gt)), K,
+            conf = conf + part_group_confusion(torch.from_numpy(pred['part_seg']),
+                                               group_map(torch.from_numpy(gt)), num_parts,
                                                len(LIP_PART_GROUPS))
     iou = part_group_iou(conf, list(LIP_PART_GROUPS))
-    with open(osp.join(args.out_dir, 'part_iou.json'), 'w') as f:
-        json.dump(iou, f, indent=1)
+    write_json(osp.join(args.out_dir, 'part_iou.json'), iou)
     print('part-map IoU (%): ' + ', '.join(f'{k} {v:.2f}' for k, v in iou.items()
                                           if not k.startswith('assign/')))
 
@@ -98,44 +96,33 @@ def part_iou(model, splits, args):
 def main():
     args = parse_args()
     register_all_modules()
-    model = init_reid_model(args.config, args.checkpoint, device=args.device,
-                            cfg_options=args.cfg_options)
-    evaluator = model.cfg.get('test_evaluator') or {}
-    distance = args.distance or evaluator.get('distance', 'cosine')
-    aligned_mode = args.aligned_mode or evaluator.get('aligned_mode', 'paper')
-    mkdir_or_exist(args.out_dir)
-    q_paths, q_names, q_res = run_split(model, args.query, 'query', args)
-    print(f'{len(q_paths)} query images: features and part maps in {osp.abspath(args.out_dir)}')
-    splits = [(args.query, q_paths, q_res)]
+    inferencer = ReIDInferencer(args.config, args.checkpoint, device=args.device,
+                                cfg_options=args.cfg_options, show_progress=True)
+    q_preds, q_names, failures = run_split(inferencer, args.query, 'query', args)
+    print(f'{len(q_preds)} query images: features and part maps in {osp.abspath(args.out_dir)}')
+    splits = [(args.query, q_preds)]
     if args.gallery:
-        g_paths, g_names, g_res = run_split(model, args.gallery, 'gallery', args)
-        splits.append((args.gallery, g_paths, g_res))
+        g_preds, g_names, g_failures = run_split(inferencer, args.gallery, 'gallery', args)
+        splits.append((args.gallery, g_preds))
+        failures += g_failures
     if args.part_masks:
-        part_iou(model, splits, args)
-    if not args.gallery:
-        return
-    dist = reid_distance(q_res, g_res, distance=distance, aligned_mode=aligned_mode,
-                         normalize_feature=evaluator.get('normalize_feature', True))
-    order, dists = rank_gallery(dist, args.topk)
-    ranking = {q: [dict(gallery=g_names[j], distance=float(d)) for j, d in zip(row, drow)]
-               for q, row, drow in zip(q_names, order, dists)}
-    with open(osp.join(args.out_dir, 'ranking.json'), 'w') as f:
-        json.dump(dict(distance=distance, ranking=ranking), f, indent=1)
-    pids = [PID.match(osp.basename(n)) for n in q_names + g_names]
-    if all(pids):
-        q_pid = [int(m.group(1)) for m in pids[:len(q_names)]]
-        g_pid = [int(m.group(1)) for m in pids[len(q_names):]]
-        rows = [draw_rank_list(cv2.imread(q_paths[i]), [cv2.imread(g_paths[j]) for j in row],
-                               [g_pid[j] == q_pid[i] for j in row], query_caption=f'q {q_pid[i]}',
-                               gallery_captions=[str(g_pid[j]) for j in row])
-                for i, row in enumerate(order[:20])]
-        width = max(r.shape[1] for r in rows)
-        canvas = cv2.vconcat([cv2.copyMakeBorder(r, 0, 6, 0, width - r.shape[1],
-                                                 cv2.BORDER_CONSTANT, value=(255, 255, 255))
-                              for r in rows])
-        cv2.imwrite(osp.join(args.out_dir, 'ranking.jpg'), canvas)
-    print(f'ranked {len(g_paths)} gallery images for {len(q_paths)} queries ({distance} '
-          f'distance): {osp.abspath(osp.join(args.out_dir, "ranking.json"))}')
+        part_iou(int(inferencer.model.part_head.num_classes), splits, args)
+    if args.gallery and q_preds and g_preds:
+        ranking = inferencer.rank(q_preds, g_preds, topk=args.topk, distance=args.distance,
+                                  aligned_mode=args.aligned_mode)
+        path = write_reid_ranking(osp.join(args.out_dir, 'ranking.json'), ranking['distance'],
+                                  q_names, g_names, ranking['indices'], ranking['distances'])
+        pids = [PID.match(osp.basename(n)) for n in q_names + g_names]
+        if all(pids):
+            pids = [int(m.group(1)) for m in pids]
+            mmcv.imwrite(inferencer.draw_rank_lists(q_preds, g_preds, ranking,
+                                                    pids[:len(q_names)], pids[len(q_names):]),
+                         osp.join(args.out_dir, 'ranking.jpg'))
+        print(f'ranked {len(g_preds)} gallery images for {len(q_preds)} queries '
+              f'({ranking["distance"]} distance): {osp.abspath(path)}')
+    if failures:
+        print(inferencer.format_failures(failures), file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == '__main__':

@@ -30,17 +30,11 @@ from mmseg.utils import get_classes, get_palette
 from mmseg.visualization import SegLocalVisualizer
 
 from hp_mm.registry import VISUALIZERS
-from hp_mm.structures import bbox_center_xyxy_to_coco
+from hp_mm.structures import bbox_center_xyxy_to_coco, to_numpy
 
 # distinct, saturated person colours (RGB), used in turn by person id
 PERSON_COLORS = ((0, 200, 0), (255, 64, 0), (0, 128, 255), (255, 0, 200), (255, 200, 0),
                  (0, 220, 220), (160, 0, 255), (128, 128, 0), (255, 128, 128), (0, 96, 0))
-
-
-def _to_numpy(x) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 def _text_color(rgb: Sequence[int]) -> Tuple[int, int, int]:
@@ -224,7 +218,7 @@ class ParsingLocalVisualizer(SegLocalVisualizer):
             list[int]: The classes drawn, ascending.
         """
         data = sem_seg.data if isinstance(sem_seg, PixelData) else sem_seg
-        label = _to_numpy(data)
+        label = to_numpy(data)
         if label.ndim == 3:
             label = label[0]
         if label.shape != (self.height, self.width):
@@ -243,13 +237,13 @@ class ParsingLocalVisualizer(SegLocalVisualizer):
         n = len(instances)
         if n == 0:
             return np.zeros(0, dtype=np.int64)
-        scores = _to_numpy(instances.scores).astype(np.float64).reshape(-1) \
+        scores = to_numpy(instances.scores).astype(np.float64).reshape(-1) \
             if 'scores' in instances else np.ones(n)
         keep = scores >= self.score_thr
         if 'kept' in instances:
-            keep &= _to_numpy(instances.kept).astype(bool).reshape(-1)
+            keep &= to_numpy(instances.kept).astype(bool).reshape(-1)
         if 'ids' in instances:
-            keep &= _to_numpy(instances.ids).reshape(-1) > 0
+            keep &= to_numpy(instances.ids).reshape(-1) > 0
         idx = np.flatnonzero(keep)
         return idx[np.argsort(-scores[idx], kind='stable')]
 
@@ -269,19 +263,19 @@ class ParsingLocalVisualizer(SegLocalVisualizer):
         order = self._persons_to_draw(instances)
         if order.size == 0:
             return order
-        boxes = _to_numpy(instances.bboxes).astype(np.float64).reshape(-1, 4)[order]
+        boxes = to_numpy(instances.bboxes).astype(np.float64).reshape(-1, 4)[order]
         coco = bbox_center_xyxy_to_coco(boxes)  # pixel corners at integers, as matplotlib's
         corners = np.concatenate([coco[:, :2], coco[:, :2] + coco[:, 2:]], axis=1)
         corners = np.clip(corners, 0, [self.width, self.height, self.width, self.height])
-        scores = _to_numpy(instances.scores).reshape(-1)[order] if 'scores' in instances \
+        scores = to_numpy(instances.scores).reshape(-1)[order] if 'scores' in instances \
             else None
-        ids = _to_numpy(instances.ids).reshape(-1)[order].astype(np.int64) \
+        ids = to_numpy(instances.ids).reshape(-1)[order].astype(np.int64) \
             if 'ids' in instances else np.arange(1, order.size + 1)
         colors = [self.person_colors[(int(i) - 1) % len(self.person_colors)] for i in ids]
         self.draw_bboxes(corners, edge_colors=colors, line_widths=self.line_width,
                          alpha=self.box_alpha)
 
-        part_scores = _to_numpy(instances.part_scores)[order] \
+        part_scores = to_numpy(instances.part_scores)[order] \
             if 'part_scores' in instances and self.num_top_parts > 0 else None
         parsings = instances.parsings if 'parsings' in instances else None
         font = self._label_font_size()

@@ -102,7 +102,25 @@ def draw_rank_lists(ranks: dict, query_indices: Sequence[int], topk: int = 10,
             [int(ranks['g_pids'][i]) == q_pid for i in idx], size=size,
             query_caption=f'q {q_pid}',
             gallery_captions=[f'{int(ranks["g_pids"][i])}' for i in idx]))
+    return stack_rank_lists(rows)
+
+
+def stack_rank_lists(rows: Sequence[np.ndarray], gap: int = 6) -> np.ndarray:
+    """Stack rank-list rows (:func:`draw_rank_list`) into one picture.
+
+    Each row gets ``gap`` white pixel rows below it and is padded white on
+    the right to the widest row.
+
+    Args:
+        rows (Sequence[np.ndarray]): (h_i, w_i, 3) uint8 rows.
+        gap (int): White rows under each row.
+
+    Returns:
+        np.ndarray: (sum(h_i + gap), max(w_i), 3) uint8.
+    """
+    if not rows:
+        raise ValueError('stack_rank_lists: no rows to stack')
     width = max(r.shape[1] for r in rows)
-    rows = [np.pad(r, ((0, 6), (0, width - r.shape[1]), (0, 0)), constant_values=255)
+    rows = [np.pad(r, ((0, gap), (0, width - r.shape[1]), (0, 0)), constant_values=255)
             for r in rows]
     return np.concatenate(rows, axis=0)

@@ -66,7 +66,7 @@ def test_infer_multi_writes_what_the_metric_scores(tmp_path):
     """tools/infer_multi.py's CIHP maps are the maps MultiHumanParsingMetric scores (MiniHumans)."""
     from mmengine.structures import PixelData
 
-    from hp_mm.apis import inference_multi_parser, init_multi_parser
+    from hp_mm.apis import MultiHumanParsingInferencer
     from hp_mm.evaluation import MultiHumanParsingMetric
     from hp_mm.minihumans import generate_dataset
     root = str(tmp_path / 'CIHP')
@@ -89,11 +89,11 @@ def test_infer_multi_writes_what_the_metric_scores(tmp_path):
     def options(items):
         return {k: eval(v) for k, v in (o.split('=', 1) for o in items)}  # noqa: S307
 
-    models = init_multi_parser(osp.join(ROOT, DET_CONFIG), det_ckpt,
-                               osp.join(ROOT, PARSER_CONFIG), parser_ckpt, device='cpu',
-                               det_cfg_options=options(det_opts),
-                               parser_cfg_options=options(parser_opts))
-    result = inference_multi_parser(models, image, det_score_thr=0.0)
+    inferencer = MultiHumanParsingInferencer(
+        osp.join(ROOT, PARSER_CONFIG), parser_ckpt, det_model=osp.join(ROOT, DET_CONFIG),
+        det_weights=det_ckpt, device='cpu', cfg_options=options(parser_opts),
+        det_cfg_options=options(det_opts))
+    result = inferencer(image, det_score_thr=0.0, return_datasamples=True)['predictions']
     assert not result.pred_instances.kept.all()  # NMS suppressed someone
     cat = cv2.imread(osp.join(split, 'Category_ids', f'{stem}.png'), cv2.IMREAD_UNCHANGED)
     human = cv2.imread(osp.join(split, 'Human_ids', f'{stem}.png'), cv2.IMREAD_UNCHANGED)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from hp_mm.visualization.reid_rank_list import (CORRECT_COLOUR, QUERY_COLOUR, WRONG_COLOUR,
-                                                draw_rank_list, draw_rank_lists)
+                                                draw_rank_list, draw_rank_lists,
+                                                stack_rank_lists)
 
 
 def test_draw_rank_list_frames():
@@ -31,3 +32,13 @@ def test_draw_rank_lists_from_dump_skips_removed_entries():
     assert out.shape[1] == 4 * tile_w + 8 + 2 * 2  # query + 3 finite entries
     starts = [tile_w + 8 + i * (tile_w + 2) for i in range(3)]
     assert [tuple(out[0, s]) for s in starts] == [WRONG_COLOUR, CORRECT_COLOUR, CORRECT_COLOUR]
+
+
+def test_stack_rank_lists_pads_white():
+    rows = [np.zeros((3, 5, 3), np.uint8), np.full((2, 2, 3), 7, np.uint8)]
+    out = stack_rank_lists(rows, gap=1)
+    assert out.shape == (3 + 1 + 2 + 1, 5, 3)
+    assert (out[:3] == 0).all() and (out[3] == 255).all()  # the gap under the first row
+    assert (out[4:6, :2] == 7).all() and (out[4:6, 2:] == 255).all()  # padded on the right
+    with pytest.raises(ValueError, match='no rows'):
+        stack_rank_lists([])

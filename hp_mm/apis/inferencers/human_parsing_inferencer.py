@@ -1,12 +1,8 @@
 """Single-person human parsing Inferencer (LIP-style parsers: one label map per image)."""
-from typing import Optional, Union
-
 import numpy as np
-import torch.nn as nn
-from mmengine.config import Config
 
+from hp_mm.evaluation.submission_writers import write_lip_prediction
 from hp_mm.registry import INFERENCERS
-from ..parsing_inference import inference_parser, init_parser, save_parsing_result
 from .base_parsing_inferencer import BaseParsingInferencer
 
 
@@ -15,10 +11,10 @@ from .base_parsing_inferencer import BaseParsingInferencer
 class HumanParsingInferencer(BaseParsingInferencer):
     """Parse whole images with a single-person parser (``ParsingEncoderDecoder``).
 
-    The model is built by :func:`~hp_mm.apis.init_parser` (strict checkpoint
-    loading, class-count checks, ``dataset_meta`` from the checkpoint) and run
-    by :func:`~hp_mm.apis.inference_parser` (the config's test pipeline,
-    flip test with left/right swap when ``model.test_cfg.flip``).
+    The config's test pipeline (with its flip test, left/right labels swapped
+    back, when ``model.test_cfg.flip``) and ``model.test_step``, as mmseg's
+    ``MMSegInferencer``; see :class:`BaseHPMMInferencer` for inputs, failures,
+    batches and videos, and :class:`BaseParsingInferencer` for ``label_set``.
 
     Examples:
         >>> inferencer = HumanParsingInferencer('fpn_r18_minihumans', 'iter_3000.pth')
@@ -30,39 +26,30 @@ class HumanParsingInferencer(BaseParsingInferencer):
     ``SegDataSample`` with ``pred_sem_seg`` (1, H, W) and ``seg_logits`` (C, H,
     W) with ``return_datasamples=True``).
 
-    Files under ``out_dir`` (:func:`~hp_mm.apis.save_parsing_result`):
-    ``<name>.png`` (8-bit labels) and ``<name>_overlay.jpg`` (image | drawing);
-    for a video, the labels of each frame ``<video>_<frame:06d>.png`` and the
-    drawings in ``<video>_vis.mp4``.
+    Files under ``out_dir``: ``<name>.png`` (8-bit labels,
+    :func:`~hp_mm.evaluation.submission_writers.write_lip_prediction`) and
+    ``<name>_overlay.jpg`` (image | drawing); for a video, the labels of each
+    frame ``<video>_<frame:06d>.png`` and the drawings in ``<video>_vis.mp4``.
 
     Args:
-        model (str | Config): Config path, metafile model name or config
-            stem (e.g. ``'fpn_r18_minihumans'``).
+        model (str | Config): Config path, model name or config stem (e.g.
+            ``'fpn_r18_minihumans'``).
         weights (str, optional): Checkpoint.
         device (str, optional): Device; default CUDA if available.
         cfg_options (dict, optional): Config overrides, e.g.
             ``{'model.test_cfg.flip': False}``.
         show_progress (bool): Progress bar. Defaults to False.
+        backend (str): ``'pytorch'`` or ``'onnxruntime'``.
+        label_set (str, optional): Convert the predictions to this label set.
+        src_label_set (str, optional): The model's label set.
     """
 
-    def __init__(self,
-                 model: Union[str, Config],
-                 weights: Optional[str] = None,
-                 device: Optional[str] = None,
-                 cfg_options: Optional[dict] = None,
-                 show_progress: bool = False) -> None:
-        super().__init__(model, weights, device, cfg_options, show_progress)
+    def _draw(self, image: np.ndarray, pred, with_labels: bool) -> np.ndarray:
+        return self.visualizer.draw_parsing(image, pred.pred_sem_seg, None, with_labels)
 
-    def _init_model(self, cfg: Config, weights: Optional[str], device: str = 'cpu') -> nn.Module:
-        return init_parser(cfg, weights, device=device)
-
-    def _forward_batch(self, imgs, **kwargs) -> list:
-        return inference_parser(self.model, list(imgs), batch_size=len(imgs))
-
-    def _prediction(self, pred) -> np.ndarray:
-        return pred.pred_sem_seg.data[0].cpu().numpy()
-
-    def _save(self, record: dict, pred, vis, out_dir: str, video_frame: bool, **kwargs) -> None:
-        save_parsing_result(record['img'], pred, self.visualizer.dataset_meta['palette'],
-                            out_dir, name=record['name'], visualizer=self.visualizer,
-                            overlay=vis, save_overlay=not video_frame)
+    def _convert(self, pred, pred_out_dir: str) -> np.ndarray:
+        """The label map (H, W) int64; ``<pred_out_dir>/<name>.png`` (8-bit)."""
+        label = pred.pred_sem_seg.data[0].cpu().numpy()
+        if pred_out_dir:
+            write_lip_prediction(pred_out_dir, pred.input_name, label)
+        return label

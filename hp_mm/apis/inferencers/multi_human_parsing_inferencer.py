@@ -1,31 +1,43 @@
-"""Multi-person human parsing Inferencer: an mmdet person detector + a top-down parser (QANet)."""
-import copy
+"""Multi-person human parsing Inferencer: person boxes (an mmdet detector or given) + QANet.
+
+Note:
+    n: persons of an image. C: parsing classes, background included.
+    H, W: image height and width.
+"""
 import os.path as osp
-from typing import Optional, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
-import torch.nn as nn
+import torch
 from mmengine.config import Config
+from mmengine.structures import PixelData
 
+from hp_mm.evaluation.submission_writers import write_cihp_prediction, write_json
 from hp_mm.registry import INFERENCERS
-from ..multi_parsing_inference import (draw_multi_parsing_result, inference_multi_parser,
-                                       init_multi_parser, save_multi_parsing_result)
+from hp_mm.structures import QANET_SCORE_THR, person_instance_maps, to_numpy
+from ..pipeline import is_top_down, person_fields
 from .base_parsing_inferencer import BaseParsingInferencer
-from .utils import resolve_config
+from .person_detection import detect_person_boxes, init_person_detector
+
+_PERSON_SCORES = (('box_scores', 'box_score'), ('iou_scores', 'iou_score'),
+                  ('pixel_scores', 'pixel_score'), ('scores', 'score'))
 
 
 @INFERENCERS.register_module(name='multi-human-parsing')
 @INFERENCERS.register_module()
 class MultiHumanParsingInferencer(BaseParsingInferencer):
-    """Detect the persons of each image with any mmdet detector, then parse them top-down.
+    """Find the persons of each image (any mmdet detector, or given boxes), parse them top-down.
 
-    As mmpose's ``Pose2DInferencer`` (detector in the loop): the detector is
-    built and run in mmdet's scope and its boxes of the class named
-    ``person`` in the detector's own ``dataset_meta`` (its checkpoint's
-    classes, or COCO's) are kept (:func:`~hp_mm.apis.init_multi_parser`,
-    :func:`~hp_mm.apis.detect_persons`); the parser (``TopDownParser``) crops,
-    parses, pastes back and scores them (QAM) in one ``test_step`` per batch
-    (:func:`~hp_mm.apis.inference_multi_parser`).
+    As mmpose's top-down Inferencers: the detector is mmdet's ``DetInferencer``
+    run in mmdet's scope, its boxes of the class named ``person_class`` kept
+    (:func:`~hp_mm.apis.inferencers.person_detection.init_person_detector`);
+    the boxes go into the image's sample (``PackMultiPersonParsingInputs``)
+    and the parser (``TopDownParser``) crops, parses, pastes back and scores
+    them (QAM) in one ``test_step`` per batch. Then the persons shown are
+    chosen once per prediction, as the metric scores them
+    (:func:`hp_mm.structures.person_instance_maps`: kept by the model, score
+    ``>= score_thr``, still visible): the drawing, the files and the returned
+    persons all use that choice.
 
     Examples:
         >>> inferencer = MultiHumanParsingInferencer(
@@ -33,39 +45,56 @@ class MultiHumanParsingInferencer(BaseParsingInferencer):
         ...     det_model='mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py', det_weights='rtmdet.pth')
         >>> out = inferencer('photos/', out_dir='outputs/', det_score_thr=0.3)
         >>> out['predictions'][0]['persons'][0]['score']   # QAM quality score
+        >>> gt = MultiHumanParsingInferencer('qanet_r18_minihumans', 'qanet.pth')  # no detector
+        >>> gt('a.jpg', bboxes=[[[10, 20, 60, 140]]])      # boxes given, x1 y1 x2 y2
+
+    Call arguments besides the base's: ``det_score_thr`` (detector boxes
+    below it are dropped; 0.3), ``bboxes`` (one (N, 4) or (N, 5) array per
+    input, pixel-centre ``x1, y1, x2, y2`` [, score], instead of the
+    detector; None in the list: detect that input) and ``score_thr`` (persons
+    below this quality score are not shown; QANet's 0.01).
 
     Predictions (without ``return_datasamples``): per image a dict with
-    ``sem_seg`` (H, W) int64 and ``persons``, a list of dicts ``bbox`` (x1, y1,
-    x2, y2 in pixel centres), ``score`` (QAM), ``box_score``, ``iou_score``,
-    ``pixel_score``, ``part_scores`` ({class name: QAM part score}) and
-    ``kept`` (when the model marks the persons it keeps).
+    ``sem_seg`` (H, W) int64 and ``persons``, one dict per person:
+    ``human_id`` (1..K by descending score among those shown, 0 = not shown),
+    ``bbox`` (x1, y1, x2, y2 in pixel centres), ``box_score``, ``iou_score``,
+    ``pixel_score``, ``score`` (QAM), ``kept`` (when the model marks the
+    persons it keeps) and ``parts``: per class name ``class_id``, ``score``,
+    ``pixel_score``, ``instance_part_id`` (0 = not visible) and ``area``.
+    The data samples (``return_datasamples=True``) also carry
+    ``pred_instances.ids`` (n,), ``pred_human_ids`` and ``pred_instance_ids``
+    (1, H, W), metainfo ``instance_regions`` and ``score_thr``.
 
-    Files under ``out_dir``: the CIHP layout of
-    :func:`~hp_mm.apis.save_multi_parsing_result` (``Category_ids/``,
-    ``Human_ids/``, ``Instance_ids/``, ``json/``, ``vis/``); for a video,
-    those of each frame ``<video>_<frame:06d>`` without ``vis/``, and the
-    drawings in ``vis/<video>.mp4``.
+    Files under ``out_dir``: CIHP's layout
+    (:func:`~hp_mm.evaluation.submission_writers.write_cihp_prediction`:
+    ``Category_ids/``, ``Human_ids/``, ``Instance_ids/``), ``json/<name>.json``
+    (``image`` (the name), ``height``, ``width``, ``score_thr`` and the
+    ``persons`` above) and ``vis/<name>.jpg`` (image | drawing); for a video, those of
+    each frame ``<video>_<frame:06d>`` without ``vis/``, and the drawings in
+    ``vis/<video>.mp4``.
 
     Args:
-        model (str | Config): Parser config path, metafile model name or
-            config stem.
+        model (str | Config): Parser config path, model name or config stem.
         weights (str, optional): Parser checkpoint.
-        det_model (str | Config): Detector config: a path, ``'mmdet::...'``,
-            an mmdet metafile model name (e.g. ``'rtmdet_tiny_8xb32-300e_coco'``)
-            or a config stem under ``configs/`` (e.g. ``'fcos_r50_fpn_cihp'``).
-        det_weights (str, optional): Detector checkpoint (else the mmdet
-            metafile's weights).
+        det_model (str | Config, optional): Detector config: a path,
+            ``'mmdet::...'``, an mmdet model name or a config stem under
+            ``configs/``. None: boxes must be given (``bboxes``).
+        det_weights (str, optional): Detector checkpoint.
         device (str, optional): Device; default CUDA if available.
         cfg_options (dict, optional): Parser config overrides.
         det_cfg_options (dict, optional): Detector config overrides.
-        person_class (str): The detector's class name of persons. Defaults
-            to ``'person'`` (COCO's, CIHP's); an error names the classes if
-            the detector has no such class.
+        person_class (str): The detector's class name of persons.
         show_progress (bool): Progress bar. Defaults to False.
+        backend (str): ``'pytorch'`` or ``'onnxruntime'`` (the parser).
+        label_set (str, optional): Convert the predictions to this label set.
+        src_label_set (str, optional): The parser's label set.
     """
 
-    forward_kwargs: set = {'det_score_thr'}
-    visualize_kwargs: set = BaseParsingInferencer.visualize_kwargs | {'score_thr'}
+    preprocess_kwargs: set = {'det_score_thr', 'bboxes'}
+    forward_kwargs: set = {'score_thr'}
+    vis_subdir = 'vis'
+    vis_suffix = ''
+    video_suffix = ''
 
     def __init__(self,
                  model: Union[str, Config],
@@ -76,73 +105,135 @@ class MultiHumanParsingInferencer(BaseParsingInferencer):
                  cfg_options: Optional[dict] = None,
                  det_cfg_options: Optional[dict] = None,
                  person_class: str = 'person',
-                 show_progress: bool = False) -> None:
-        if det_model is None:
-            raise ValueError('MultiHumanParsingInferencer needs a person detector: det_model= '
-                             'an mmdet config path, "mmdet::..." or a model name')
-        self._det_args = (det_model, det_weights, det_cfg_options, person_class)
-        self._score_thr: Optional[float] = None
-        super().__init__(model, weights, device, cfg_options, show_progress)
+                 show_progress: bool = False,
+                 backend: str = 'pytorch',
+                 label_set: Optional[str] = None,
+                 src_label_set: Optional[str] = None) -> None:
+        super().__init__(model, weights, device, cfg_options, show_progress, backend,
+                         label_set=label_set, src_label_set=src_label_set)
+        if not is_top_down(self.pipeline):
+            raise ValueError(f'{self.cfg.filename}: not a top-down parser in image mode (its '
+                             'test pipeline must end in PackMultiPersonParsingInputs)')
+        self.detector, self.person_label = None, None
+        if det_model is not None:
+            self.detector, self.person_label = init_person_detector(
+                det_model, det_weights, det_cfg_options, person_class, self.device)
 
-    def _init_model(self, cfg: Config, weights: Optional[str], device: str = 'cpu') -> nn.Module:
-        det_model, det_weights, det_cfg_options, person_class = self._det_args
-        det_cfg, meta_weights = resolve_config(det_model, scope='mmdet')
-        models = init_multi_parser(copy.deepcopy(det_cfg), det_weights or meta_weights, cfg,
-                                   weights, device=device, det_cfg_options=det_cfg_options,
-                                   person_class=person_class)
-        self.detector = models['detector']
-        self.person_label = models['person_label']
-        return models['parser']
+    # ----------------------------------------------------------------- inputs
+    def _sample_fields(self, record: dict, det_score_thr: float = 0.3,
+                       bboxes: Optional[Sequence] = None) -> dict:
+        """The person boxes of an input (given, or the detector's) and the parser's fields."""
+        given = None
+        if bboxes is not None:
+            if record['index'] >= len(bboxes):
+                raise IndexError(f'bboxes has {len(bboxes)} entries, one per input; none for '
+                                 f'input {record["index"]} ({record["path"] or record["name"]})')
+            given = bboxes[record['index']]
+        if given is None and self.detector is None:
+            raise ValueError('MultiHumanParsingInferencer without a detector (det_model=None) '
+                             'needs the person boxes of every input: bboxes=[...]')
+        boxes = given if given is not None else detect_person_boxes(
+            self.detector, self.person_label, record['img'], det_score_thr)
+        return person_fields(record['img'].shape[:2], self.model.decode_head.num_classes,
+                             self.model.dataset_meta, boxes,
+                             box_source='given' if given is not None else 'detector')
 
-    @property
-    def models(self) -> dict:
-        """``detector``, ``parser`` and ``person_label``, as :func:`init_multi_parser` returns."""
-        return dict(detector=self.detector, parser=self.model, person_label=self.person_label)
+    # ---------------------------------------------------------------- forward
+    def forward(self, inputs: dict, score_thr: float = QANET_SCORE_THR, **kwargs) -> list:
+        """Parse the batch's persons, then choose those shown (see the class doc)."""
+        preds = super().forward(inputs, **kwargs)
+        for pred in preds:
+            mark_shown_persons(pred, score_thr)
+        return preds
 
-    def _forward_batch(self, imgs, det_score_thr: float = 0.3, **kwargs) -> list:
-        return inference_multi_parser(self.models, list(imgs), det_score_thr=det_score_thr,
-                                      batch_size=len(imgs))
+    # ------------------------------------------------------- visualize / save
+    def _draw(self, image: np.ndarray, pred, with_labels: bool) -> np.ndarray:
+        return self.visualizer.draw_parsing(image, pred.pred_sem_seg, pred.pred_instances,
+                                            with_labels)
 
-    def visualize(self, pairs, score_thr: Optional[float] = None, **kwargs):
-        """:meth:`BaseParsingInferencer.visualize`; ``score_thr``: persons below it are not
-        drawn nor written (default: :func:`save_multi_parsing_result`'s)."""
-        self._score_thr = score_thr
-        return super().visualize(pairs, **kwargs)
-
-    def _draw(self, img_rgb: np.ndarray, pred, with_labels: bool) -> np.ndarray:
-        return draw_multi_parsing_result(self.visualizer, img_rgb, pred,
-                                         **self._thr_kwargs(), with_legend=with_labels)
-
-    def _thr_kwargs(self) -> dict:
-        return {} if self._score_thr is None else dict(score_thr=self._score_thr)
-
-    def _prediction(self, pred) -> dict:
-        inst = pred.pred_instances
-        classes = (self.model.dataset_meta or {}).get('classes')
-        fields = {k: inst[k].cpu().numpy() for k in ('bboxes', 'scores', 'box_scores',
-                                                     'iou_scores', 'pixel_scores', 'part_scores')
-                  if k in inst}
-        kept = inst.kept.cpu().numpy() if 'kept' in inst else None
-        persons = []
-        for p in range(len(inst)):
-            person = dict(bbox=[float(v) for v in fields['bboxes'][p]])
-            for key, name in (('scores', 'score'), ('box_scores', 'box_score'),
-                              ('iou_scores', 'iou_score'), ('pixel_scores', 'pixel_score')):
-                if key in fields:
-                    person[name] = float(fields[key][p])
-            if 'part_scores' in fields:
-                person['part_scores'] = {
-                    (classes[c + 1] if classes and c + 1 < len(classes) else str(c + 1)):
-                    float(s) for c, s in enumerate(fields['part_scores'][p])}
-            if kept is not None:
-                person['kept'] = bool(kept[p])
-            persons.append(person)
+    def _convert(self, pred, pred_out_dir: str) -> dict:
+        """``sem_seg`` and ``persons`` (see the class doc); CIHP's files and the JSON."""
+        persons = person_records(pred, self.classes)
+        if pred_out_dir:
+            name = pred.input_name
+            write_cihp_prediction(pred_out_dir, name, pred.pred_sem_seg.data,
+                                  pred.pred_human_ids.data, pred.pred_instance_ids.data,
+                                  pred.instance_regions)
+            h, w = pred.pred_sem_seg.data.shape[-2:]
+            write_json(osp.join(pred_out_dir, 'json', f'{name}.json'),
+                       dict(image=name, height=int(h), width=int(w), score_thr=pred.score_thr,
+                            persons=persons))
         return dict(sem_seg=pred.pred_sem_seg.data[0].cpu().numpy(), persons=persons)
 
-    def _save(self, record: dict, pred, vis, out_dir: str, video_frame: bool, **kwargs) -> None:
-        save_multi_parsing_result(record['img'], pred, out_dir, self.model.dataset_meta,
-                                  name=record['name'], visualizer=self.visualizer, overlay=vis,
-                                  save_overlay=not video_frame, **self._thr_kwargs())
 
-    def _video_out_file(self, out_dir: str) -> str:
-        return osp.join(out_dir, 'vis', f'{self._video_info["name"]}.mp4')
+def mark_shown_persons(pred, score_thr: Optional[float] = QANET_SCORE_THR) -> None:
+    """Choose the persons of a prediction that are shown, as the metric scores them.
+
+    :func:`hp_mm.structures.person_instance_maps` of the persons the model
+    kept (``pred_instances.kept``, when present) with quality score
+    ``>= score_thr``; a person is shown when it is still visible there.
+
+    Args:
+        pred (SegDataSample): A ``TopDownParser`` image-mode prediction
+            (``pred_sem_seg``, ``pred_instances`` with ``parsings``,
+            ``scores``). Set on it: ``pred_instances.ids`` (n,) int64 CIHP
+            human ids (0 = not shown), ``pred_human_ids`` and
+            ``pred_instance_ids`` (PixelData (1, H, W) int64), metainfo
+            ``instance_regions`` (``(instance_part_id, class_id, human_id,
+            person, area)`` each) and ``score_thr``.
+        score_thr (float, optional): Quality score threshold; None keeps all.
+    """
+    inst = pred.pred_instances
+    h, w = pred.pred_sem_seg.data.shape[-2:]
+    if len(inst) == 0:  # no person (person_instance_maps needs n >= 1)
+        empty = np.zeros((h, w), dtype=np.int64)
+        maps = dict(human_ids=empty, instance_ids=empty, person_human_id=np.zeros(0, np.int64),
+                    regions=[])
+    else:
+        maps = person_instance_maps(inst.parsings, inst.scores, score_thr,
+                                    keep=inst.kept if 'kept' in inst else None)
+    device = pred.pred_sem_seg.data.device
+    inst.ids = torch.as_tensor(maps['person_human_id'], dtype=torch.int64, device=device)
+    pred.pred_human_ids = PixelData(data=torch.as_tensor(maps['human_ids'], device=device)[None])
+    pred.pred_instance_ids = PixelData(
+        data=torch.as_tensor(maps['instance_ids'], device=device)[None])
+    pred.set_metainfo(dict(instance_regions=[tuple(int(v) for v in r) for r in maps['regions']],
+                           score_thr=score_thr))
+
+
+def person_records(pred, classes: Sequence[str]) -> List[dict]:
+    """The persons of a prediction (after :func:`mark_shown_persons`) as plain Python.
+
+    Args:
+        pred (SegDataSample): The prediction.
+        classes (Sequence[str]): Class names, background first (C).
+
+    Returns:
+        list[dict]: One dict per person, in the model's order (see
+        :class:`MultiHumanParsingInferencer`).
+    """
+    inst = pred.pred_instances
+    region_of = {(person, cls): (rid, area)
+                 for rid, cls, _, person, area in pred.instance_regions}
+    fields = {k: to_numpy(inst[k]) for k in ('bboxes', 'part_scores', 'part_pixel_scores', 'ids',
+                                             'kept') + tuple(k for k, _ in _PERSON_SCORES)
+              if k in inst}
+    persons = []
+    for p in range(len(inst)):
+        person = dict(human_id=int(fields['ids'][p]),
+                      bbox=[float(v) for v in fields['bboxes'][p]])
+        person.update({name: float(fields[key][p]) for key, name in _PERSON_SCORES
+                       if key in fields})
+        if 'kept' in fields:
+            person['kept'] = bool(fields['kept'][p])
+        parts = {}
+        for c in range(1, len(classes)):
+            rid, area = region_of.get((p, c), (0, 0))
+            part = dict(class_id=c)
+            part.update({name: float(fields[key][p, c - 1]) for key, name in
+                         (('part_scores', 'score'), ('part_pixel_scores', 'pixel_score'))
+                         if key in fields})
+            parts[classes[c]] = dict(part, instance_part_id=rid, area=area)
+        person['parts'] = parts
+        persons.append(person)
+    return persons

@@ -1,5 +1,7 @@
-"""MultiHumanParsingInferencer (detector in the loop) on images, a folder with a truncated JPEG,
-a video; the detector's person class found by name."""
+"""MultiHumanParsingInferencer (given boxes, or a detector in the loop) on images, a folder with a
+truncated JPEG, a video; the persons shown, their one dict shape, the CIHP files and JSON.
+Expectations: the parser's own test_step on hand-built samples (hand_built.py), mmdet's own
+inference_detector, and the shown persons worked out from the scores."""
 import glob
 import json
 import os.path as osp
@@ -9,10 +11,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 from conftest import ROOT, run_tool
-from hp_mm.apis import (MultiHumanParsingInferencer, draw_multi_parsing_result,
-                        inference_multi_parser)
+from hand_built import minihumans, top_down_prediction
+from hp_mm.apis import MultiHumanParsingInferencer
+from hp_mm.apis.inferencers.base_parsing_inferencer import best_of_converted
 from hp_mm.datasets.multi_human_parsing_datasets import CIHPInstanceDataset
 
 DET_CONFIG = osp.join(ROOT, 'configs/qanet/detectors/fcos_r18_fpn_minihumans-cihp.py')
@@ -21,6 +25,7 @@ PARSER_CONFIG = osp.join(ROOT, 'configs/_base_/models/qanet_r18_fpn.py')
 DET_OPTIONS = {'model.test_cfg.score_thr': 0.0, 'model.test_cfg.max_per_img': 3}
 PARSER_OPTIONS = {'model.test_cfg.input_size': (24, 32),
                   'test_dataloader': dict(dataset=dict(type='CIHPInstanceDataset'))}
+CLASSES = CIHPInstanceDataset.METAINFO['classes']
 
 
 @pytest.fixture(scope='module')
@@ -30,14 +35,13 @@ def inferencer():
                                              cfg_options=PARSER_OPTIONS,
                                              det_cfg_options=DET_OPTIONS)
     # boxes of ~2 * e^2.5 = 24 px from the random detector (FCOS distances exp(conv_reg)), and a
-    # confident random parser: 'Hair' (2) on every crop pixel, IoU score 1, so that persons get
-    # QAM scores > 0 and are kept and drawn
+    # random parser with a confident IoU branch, so that persons get QAM scores > 0.01 (from
+    # their random pixel scores) and are kept and shown
     head = inferencer.model.decode_head
     with torch.no_grad():
-        inferencer.detector.bbox_head.conv_reg.weight.zero_()
-        inferencer.detector.bbox_head.conv_reg.bias.fill_(2.5)
-        head.conv_seg.bias.fill_(-10.0)
-        head.conv_seg.bias[2] = 10.0
+        inferencer.detector.model.bbox_head.conv_reg.weight.zero_()
+        inferencer.detector.model.bbox_head.conv_reg.bias.fill_(2.5)
+        head.conv_seg.bias[0] = -3.0  # fewer background pixels
         head.iou_fc.weight.zero_()
         head.iou_fc.bias.fill_(5.0)
     return inferencer
@@ -45,49 +49,101 @@ def inferencer():
 
 @pytest.fixture(scope='module')
 def images(tmp_path_factory):
-    from hp_mm.minihumans import generate_dataset
-    root = str(tmp_path_factory.mktemp('minihumans') / 'CIHP')
-    generate_dataset('cihp', root, num_train=1, num_val=4, seed=5, workers=1, max_size=64,
-                     progress=False)
+    root = minihumans('cihp', tmp_path_factory.mktemp('minihumans') / 'CIHP', num_train=1,
+                      num_val=4, seed=5, max_size=64)
     return sorted(glob.glob(osp.join(root, 'instance-level_human_parsing/Validation/Images/*')))
 
 
-def test_image_list_and_drawing(inferencer, images, tmp_path):
-    assert inferencer.person_label == 0  # 'person' of the detector's (COCO) dataset_meta
+BOXES = np.array([[2, 3, 30, 50], [20, 5, 60, 55], [10, 10, 20, 20]], np.float32)
+
+
+def test_given_boxes_the_persons_shown_and_one_dict_shape(inferencer, images, tmp_path):
     img = cv2.imread(images[0])
-    out = inferencer(images[0], det_score_thr=0.0, return_vis=True, score_thr=0.0)
-    ref = inference_multi_parser(inferencer.models, img, det_score_thr=0.0)
+    exp = top_down_prediction(inferencer.model, img, BOXES)
+    out = inferencer(images[0], bboxes=[BOXES], score_thr=0.0, return_vis=True,
+                     out_dir=str(tmp_path))
     pred = out['predictions']
-    np.testing.assert_array_equal(pred['sem_seg'], ref.pred_sem_seg.data[0].numpy())
-    assert len(pred['persons']) == 3
-    person = pred['persons'][0]
-    assert person['bbox'] == pytest.approx(ref.pred_instances.bboxes[0].tolist())
-    assert person['score'] == pytest.approx(float(ref.pred_instances.scores[0]))
-    assert set(person['part_scores']) == set(CIHPInstanceDataset.METAINFO['classes'][1:])
-    assert person['kept'] == bool(ref.pred_instances.kept[0])
-    json.dumps(pred['persons'])  # plain Python
-    assert ref.pred_instances.kept.any() and (pred['sem_seg'] == 2).any()
-    # the drawing is the apis' (parts, kept persons with their CIHP human ids and scores) ...
-    np.testing.assert_array_equal(out['visualization'], draw_multi_parsing_result(
-        inferencer.visualizer, img[..., ::-1], ref, score_thr=0.0))
-    # ... and it shows persons: it differs from the drawing of the parts alone
-    parts_only = inferencer.visualizer.draw_parsing(img[..., ::-1], ref.pred_sem_seg)
+    np.testing.assert_array_equal(pred['sem_seg'], exp.pred_sem_seg.data[0].numpy())
+    inst = exp.pred_instances
+    assert [p['bbox'] for p in pred['persons']] == BOXES.tolist()
+    assert [p['score'] for p in pred['persons']] == pytest.approx(inst.scores.tolist())
+    assert [p['kept'] for p in pred['persons']] == inst.kept.tolist()
+    for p, person in enumerate(pred['persons']):
+        assert list(person) == ['human_id', 'bbox', 'box_score', 'iou_score', 'pixel_score',
+                                'score', 'kept', 'parts']
+        assert list(person['parts']) == list(CLASSES[1:])
+        hair = person['parts']['Hair']
+        assert hair['class_id'] == 2 and hair['score'] == pytest.approx(
+            float(inst.part_scores[p, 1]))
+    # shown: kept persons still visible, human ids 1..K by descending score
+    shown = [p for p in pred['persons'] if p['human_id'] > 0]
+    assert shown and all(p['kept'] for p in shown)
+    by_score = sorted(shown, key=lambda p: -p['score'])
+    assert [p['human_id'] for p in by_score] == list(range(1, len(shown) + 1))
+    # the files: the same persons, maps and regions
+    info = json.load(open(tmp_path / 'json' / f'{out["names"][0]}.json'))
+    assert info['persons'] == json.loads(json.dumps(pred['persons']))
+    assert info['score_thr'] == 0.0 and (info['height'], info['width']) == img.shape[:2]
+    name = out['names'][0]
+    human = cv2.imread(str(tmp_path / 'Human_ids' / f'{name}.png'), cv2.IMREAD_UNCHANGED)
+    instance = cv2.imread(str(tmp_path / 'Instance_ids' / f'{name}.png'), cv2.IMREAD_UNCHANGED)
+    category = cv2.imread(str(tmp_path / 'Category_ids' / f'{name}.png'), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(category, pred['sem_seg'])
+    assert set(np.unique(human[human > 0])) == {p['human_id'] for p in shown}
+    lines = open(tmp_path / 'Instance_ids' / f'{name}.txt').read().split('\n')[:-1]
+    regions = {int(r): (int(c), int(h)) for r, c, h in (line.split() for line in lines)}
+    assert sorted(regions) == sorted(np.unique(instance[instance > 0]))
+    found = 0
+    for person in pred['persons']:
+        for part in person['parts'].values():
+            if part['instance_part_id']:  # the region's pixels: this person's, this class
+                region = instance == part['instance_part_id']
+                assert region.sum() == part['area'] > 0
+                assert (human[region] == person['human_id']).all()
+                assert regions[part['instance_part_id']] == (part['class_id'],
+                                                             person['human_id'])
+                found += 1
+    assert found == len(regions)  # every region is one person's part
+    # the drawing shows the persons: it differs from the drawing of the parts alone
+    parts_only = inferencer.visualizer.draw_parsing(img[..., ::-1].copy(), exp.pred_sem_seg)
     assert (out['visualization'] != parts_only).any()
-    # batched list of a file and an array: the same per-image answers
-    batch = inferencer([images[1], cv2.imread(images[0])], batch_size=2, det_score_thr=0.0,
-                       return_datasamples=True)
+    vis = cv2.imread(str(tmp_path / 'vis' / f'{name}.jpg'))
+    assert vis.shape == (img.shape[0], 2 * img.shape[1], 3)
+    # a threshold above every score: nobody shown, nothing drawn beyond the parts
+    none = inferencer(images[0], bboxes=[BOXES], score_thr=1.1, return_vis=True)
+    assert all(p['human_id'] == 0 for p in none['predictions']['persons'])
+    np.testing.assert_array_equal(none['visualization'], parts_only)
+
+
+def test_detector_boxes(inferencer, images):
+    from mmdet.apis import inference_detector
+    assert inferencer.person_label == 0  # 'person' of the detector's (COCO) dataset_meta
+    img = cv2.imread(images[1])
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        raw = inference_detector(inferencer.detector.model, img).pred_instances
+    order = torch.argsort(raw.scores, descending=True, stable=True)
+    keep = order[raw.scores[order] >= float(raw.scores[order[1]])]  # the two best boxes
+    out = inferencer(images[1], det_score_thr=float(raw.scores[order[1]]), score_thr=0.0,
+                     return_datasamples=True)['predictions']
+    # mmdet's corner convention -> pixel centres: every coordinate minus half a pixel
+    np.testing.assert_allclose(out.person_boxes.bboxes.numpy(), raw.bboxes[keep].numpy() - 0.5,
+                               rtol=0, atol=1e-4)
+    np.testing.assert_allclose(out.pred_instances.box_scores.numpy(), raw.scores[keep].numpy())
+    exp = top_down_prediction(inferencer.model, img, out.person_boxes.bboxes,
+                              out.person_boxes.scores)
+    assert torch.equal(out.pred_sem_seg.data, exp.pred_sem_seg.data)
+    torch.testing.assert_close(out.pred_instances.scores, exp.pred_instances.scores)
+    # a list of a file and an array, batched: the same answers
+    batch = inferencer([images[1], img], batch_size=2, det_score_thr=0.0)
     assert batch['names'] == [osp.splitext(osp.basename(images[1]))[0], '00000001']
-    torch.testing.assert_close(batch['predictions'][1].pred_instances.scores,
-                               ref.pred_instances.scores)
-    # an image without any person box: empty maps, no error
-    empty = inferencer(img, det_score_thr=2.0, out_dir=str(tmp_path))
+    assert batch['predictions'][0]['persons'] == batch['predictions'][1]['persons']
+    # no box kept: empty maps, no error
+    empty = inferencer(img, det_score_thr=2.0)
     assert empty['predictions']['persons'] == [] and not empty['predictions']['sem_seg'].any()
-    human = cv2.imread(str(tmp_path / 'Human_ids' / '00000000.png'), cv2.IMREAD_UNCHANGED)
-    assert human.shape == img.shape[:2] and not human.any()
 
 
-def test_person_class_by_name(inferencer, tmp_path):
-    state = inferencer.detector.state_dict()
+def test_person_class_and_boxes_errors(inferencer, images, tmp_path):
+    state = inferencer.detector.model.state_dict()
     for classes, expected in ((('car', 'person'), 1), (('car', ), None)):
         ckpt = str(tmp_path / f'det{len(classes)}.pth')
         torch.save(dict(state_dict=state, meta=dict(dataset_meta=dict(classes=classes))), ckpt)
@@ -99,6 +155,13 @@ def test_person_class_by_name(inferencer, tmp_path):
             other = MultiHumanParsingInferencer(PARSER_CONFIG, det_model=DET_CONFIG,
                                                 det_weights=ckpt, cfg_options=PARSER_OPTIONS)
             assert other.person_label == expected
+    no_detector = MultiHumanParsingInferencer(PARSER_CONFIG, cfg_options=PARSER_OPTIONS)
+    with pytest.raises(ValueError, match='needs the person boxes of every input'):
+        no_detector(images[0])
+    out = no_detector(images[:2], bboxes=[BOXES])  # no boxes for the second input
+    assert len(out['predictions']) == 1 and 'IndexError' in out['failures'][0]['error']
+    with pytest.raises(ValueError, match='not a top-down parser'):
+        MultiHumanParsingInferencer(osp.join(ROOT, 'tests/data/fpn_r18_minihumans_tiny.py'))
 
 
 def test_folder_with_a_truncated_jpeg_and_the_tool(inferencer, images, tmp_path):
@@ -111,7 +174,7 @@ def test_folder_with_a_truncated_jpeg_and_the_tool(inferencer, images, tmp_path)
     out_dir = str(tmp_path / 'out')
     out = inferencer(str(folder), out_dir=out_dir, det_score_thr=0.0)
     stems = sorted(osp.splitext(osp.basename(p))[0] for p in images[:3])
-    assert sorted(out['names']) == stems
+    assert out['names'] == stems
     (failure, ) = out['failures']
     assert failure['input'].endswith('cut.jpg') and 'truncated JPEG' in failure['error']
     for stem in stems:
@@ -120,7 +183,7 @@ def test_folder_with_a_truncated_jpeg_and_the_tool(inferencer, images, tmp_path)
         assert osp.isfile(osp.join(out_dir, 'Human_ids', f'{stem}.png'))
     # the tool: same files, the failure named, exit status 1
     det_ckpt, parser_ckpt = str(tmp_path / 'det.pth'), str(tmp_path / 'parser.pth')
-    torch.save(dict(state_dict=inferencer.detector.state_dict(),
+    torch.save(dict(state_dict=inferencer.detector.model.state_dict(),
                     meta=dict(dataset_meta=dict(classes=('person', )))), det_ckpt)
     torch.save(dict(state_dict=inferencer.model.state_dict(),
                     meta=dict(dataset_meta=dict(CIHPInstanceDataset.METAINFO))), parser_ckpt)
@@ -132,7 +195,11 @@ def test_folder_with_a_truncated_jpeg_and_the_tool(inferencer, images, tmp_path)
                   '--parser-cfg-options', 'model.test_cfg.input_size=(24,32)'])
     assert 'failed (1)' in str(err.value) and 'cut.jpg: OSError' in str(err.value)
     assert '3 images, 9 persons' in str(err.value)
-    assert len(glob.glob(osp.join(tool_dir, 'Category_ids', '*.png'))) == 3
+    for stem in stems:  # the tool wrote what the Inferencer wrote
+        for sub in ('Category_ids', 'Human_ids', 'Instance_ids'):
+            np.testing.assert_array_equal(
+                cv2.imread(osp.join(tool_dir, sub, f'{stem}.png'), cv2.IMREAD_UNCHANGED),
+                cv2.imread(osp.join(out_dir, sub, f'{stem}.png'), cv2.IMREAD_UNCHANGED))
 
 
 def test_video(inferencer, images, tmp_path):
@@ -155,3 +222,12 @@ def test_video(inferencer, images, tmp_path):
     assert len(glob.glob(osp.join(out_dir, 'Category_ids', 'street_*.png'))) == 10
     assert len(glob.glob(osp.join(out_dir, 'json', 'street_*.json'))) == 10
     assert not glob.glob(osp.join(out_dir, 'vis', '*.jpg'))
+
+
+def test_part_scores_of_another_label_set():
+    """A target part scores the best of the source classes mapped to it; 0 if none is."""
+    scores = torch.tensor([[0.1, 0.7, 0.3, 0.9], [0.5, 0.2, 0.6, 0.4]])  # classes 1..4
+    lut = np.full(256, 255, np.uint8)
+    lut[:5] = [0, 2, 2, 255, 1]  # 1 -> 2, 2 -> 2, 3 -> none, 4 -> 1
+    out = best_of_converted(scores, lut, num_classes=4)  # target parts 1..3
+    torch.testing.assert_close(out, torch.tensor([[0.9, 0.7, 0.0], [0.4, 0.5, 0.0]]))

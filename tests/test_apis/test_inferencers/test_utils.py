@@ -1,10 +1,28 @@
-"""Config names of the Inferencers: hp_mm metafile names, config stems, mmdet names."""
+"""Config names of the Inferencers: model-index.yml (mmengine's metafile reader), config stems,
+mmdet names; video paths."""
+import glob
 import os.path as osp
 
 import pytest
+import yaml
 
 from conftest import ROOT
+from hp_mm.apis import HumanParsingInferencer
 from hp_mm.apis.inferencers import is_video, resolve_config
+from hp_mm.apis.inferencers.utils import metafile_models, repo_root
+
+
+def test_model_index_imports_every_metafile():
+    index = yaml.safe_load(open(osp.join(ROOT, 'model-index.yml')))
+    metafiles = sorted(osp.relpath(p, ROOT) for p in glob.glob(
+        osp.join(ROOT, 'configs', '*', 'metafile.y*ml')))
+    assert sorted(index['Import']) == metafiles
+    assert repo_root() == ROOT
+    models = list(metafile_models())
+    names = [m['Name'] for m in models]
+    assert len(names) == len(set(names)) and 'fpn_r18_minihumans' in names
+    for model in models:  # every name resolves to its config file
+        assert osp.isfile(model['Config']), model['Name']
 
 
 def test_hp_mm_names_and_paths():
@@ -17,6 +35,13 @@ def test_hp_mm_names_and_paths():
     assert resolve_config(path)[0].filename == path
     with pytest.raises(FileNotFoundError, match='hp_mm names: .*qanet_r18_minihumans'):
         resolve_config('no_such_model')
+
+
+def test_inferencer_resolves_a_model_name():
+    """BaseInferencer's own flow: a string that is not a file goes to _load_model_from_metafile."""
+    inferencer = HumanParsingInferencer('fpn_r18_minihumans', device='cpu')
+    assert inferencer.cfg.filename == osp.join(ROOT, 'configs/lip/fpn_r18_minihumans.py')
+    assert inferencer.model.decode_head.num_classes == 20
 
 
 def test_mmdet_names():
