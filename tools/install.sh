@@ -13,6 +13,7 @@ if ! "$PY" -c "import mmcv, mmcv.ops" 2>/dev/null; then
 fi
 echo "[install 3/4] mmengine, mmsegmentation, mmdet, faiss-cpu, scipy"
 "$PY" -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt
+"$PY" -m pip install -q -r requirements/deploy.txt  # the [deploy] extra: ONNX export, ONNX Runtime
 echo "[install 4/4] hp_mm (editable)"
 "$PY" -m pip install -q --no-build-isolation --no-deps -e .
 "$PY" -c "import hp_mm, mmcv, mmseg, mmdet, faiss, torch; print('hp_mm', hp_mm.__version__, '| torch', torch.__version__, '| mmcv', mmcv.__version__, '| mmseg', mmseg.__version__, '| mmdet', mmdet.__version__)"
