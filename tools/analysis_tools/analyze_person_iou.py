@@ -5,10 +5,13 @@ from the same per-image records the metric scores, reports for every ground-trut
 best mean part IoU (QANet's per-person overlap, background included) that any kept prediction
 reaches: its quantiles and the share above 0.5, the threshold of AP^p_50 and PCP_50. With
 ground-truth boxes (the default test set of the QANet configs) this is the parser's own quality,
-free of detection errors.
+free of detection errors. For a single-person parser (``HumanParsingMetric``) every image is one
+person and its overlap is the same mean over the classes present in its prediction or ground truth.
 
     python tools/analysis_tools/analyze_person_iou.py configs/qanet/qanet_lite0_minihumans.py \
         work_dirs/qanet_lite0_minihumans/iter_3000.pth
+    python tools/analysis_tools/analyze_person_iou.py configs/lip/fpn_lite0_minihumans.py \
+        work_dirs/fpn_lite0_minihumans/iter_1550.pth
 """
 import argparse
 
@@ -16,6 +19,8 @@ import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from hp_mm.evaluation.metrics import MultiHumanParsingMetric
+from hp_mm.structures.person_parsing import mean_part_iou
 from hp_mm.utils import register_all_modules
 
 
@@ -44,6 +49,23 @@ def best_person_ious(items) -> np.ndarray:
     return np.concatenate(best) if best else np.zeros(0)
 
 
+def image_part_iou(pred: np.ndarray, gt: np.ndarray, num_classes: int,
+                   ignore_index: int = 255) -> float:
+    """Mean part IoU of one single-person image (background included), ignored pixels left out.
+
+    Args:
+        pred (ndarray): (H, W) predicted labels.
+        gt (ndarray): (H, W) ground-truth labels.
+        num_classes (int): C.
+        ignore_index (int): Ground-truth label left out.
+    """
+    valid = gt != ignore_index
+    conf = np.bincount(gt[valid].astype(np.int64) * num_classes + pred[valid],
+                       minlength=num_classes**2).reshape(num_classes, num_classes)
+    inter = np.diag(conf).astype(np.float64)
+    return float(mean_part_iou(inter, conf.sum(0) + conf.sum(1) - inter))
+
+
 def summarize_person_ious(best: np.ndarray) -> str:
     """A one-table text summary of the per-person IoUs."""
     if best.size == 0:
@@ -64,16 +86,29 @@ def main():
     cfg.work_dir = args.work_dir
     runner = Runner.from_cfg(cfg)
     metric = runner.test_evaluator.metrics[0]
-    records = []
-    compute = metric.compute_metrics
+    items, single = [], []
+    if isinstance(metric, MultiHumanParsingMetric):
+        compute = metric.compute_metrics
 
-    def keep_records(results):
-        records.extend(results)
-        return compute(results)
+        def keep_records(results):
+            items.extend(results)
+            return compute(results)
 
-    metric.compute_metrics = keep_records
+        metric.compute_metrics = keep_records
+    else:
+        process = metric.process
+        num_classes = len(runner.test_dataloader.dataset.metainfo['classes'])
+
+        def score_images(data_batch, data_samples):
+            for sample in data_samples:
+                single.append(image_part_iou(
+                    sample['pred_sem_seg']['data'].squeeze(0).cpu().numpy().astype(np.int64),
+                    sample['gt_sem_seg']['data'].squeeze(0).cpu().numpy(), num_classes))
+            return process(data_batch, data_samples)
+
+        metric.process = score_images
     runner.test()
-    print(summarize_person_ious(best_person_ious(records)))
+    print(summarize_person_ious(best_person_ious(items) if items else np.asarray(single)))
 
 
 if __name__ == '__main__':

@@ -47,8 +47,9 @@ def main():
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     nets = {}
     for name in args.backbones:
-        net = MODELS.build(BACKBONES[name]).eval().to(memory_format=memory_format)
-        nets[name] = net
+        net = MODELS.build(BACKBONES[name])
+        net.eval()  # mmseg's ResNet.train() returns None: no chaining
+        nets[name] = net.to(memory_format=memory_format)
     print(f'threads {torch.get_num_threads()}, batch {args.batch}, '
           f'{"NHWC" if args.channels_last else "NCHW"}')
     print('| backbone | params (M) | ' + ' | '.join(

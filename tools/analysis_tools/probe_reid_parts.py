@@ -29,7 +29,7 @@ from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-from hp_mm.apis.reid_inference import init_reid_model
+from hp_mm.apis import init_model
 from hp_mm.evaluation.functional import (best_fixed_box_iou, foreground_report,
                                          linear_probe_miou)
 from hp_mm.models.task_modules.clustering.cascaded_clustering import isp_activation
@@ -73,8 +73,8 @@ def main():
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = init_reid_model(cfg, None if args.checkpoint == 'none' else args.checkpoint,
-                            device=args.device)
+    model = init_model(cfg, None if args.checkpoint == 'none' else args.checkpoint,
+                       device=args.device)
     model.eval()
     ds_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
     ds_cfg.update(part_mask_prefix=args.part_mask_prefix, pipeline=[])

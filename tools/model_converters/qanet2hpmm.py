@@ -12,7 +12,7 @@ config is an R-101d (average-pool shortcuts, also in layer 1, where mmseg's
 {'dataset_meta': classes, palette, flip_pairs}}`` (``CIHPInstanceDataset``'s
 or ``LIPDataset``'s ``METAINFO``) and is checked by loading it with
 ``strict=True`` into the model of CONFIG (default: ``configs/qanet/`` for the
-detected backbone and ``--dataset``) through :func:`hp_mm.apis.init_parser`.
+detected backbone and ``--dataset``) through :func:`hp_mm.apis.init_model`.
 
 Key layout (soeaver/QANet snapshot ``61615c4``: ``qanet/modeling/`` and
 ``lib/``)::
@@ -230,16 +230,16 @@ def dataset_meta(dataset_type: str) -> dict:
 
 
 def save_and_check(checkpoint: dict, dst: str, config: str) -> None:
-    """Write ``checkpoint`` and load it strictly with ``init_parser``; remove it on failure."""
+    """Write ``checkpoint`` and load it strictly with ``init_model``; remove it on failure."""
     from mmengine.utils import mkdir_or_exist
 
-    from hp_mm.apis import init_parser
+    from hp_mm.apis import init_model
     from hp_mm.utils import register_all_modules
     register_all_modules()
     mkdir_or_exist(osp.dirname(osp.abspath(dst)))
     torch.save(checkpoint, dst)
     try:
-        init_parser(config, dst, device='cpu')
+        init_model(config, dst, device='cpu')
     except Exception:
         os.remove(dst)
         raise

@@ -10,7 +10,7 @@ classes, palette, flip_pairs}}`` from ``LIPDataset`` / ``ATRDataset`` /
 ``PascalPersonPartDataset`` ``METAINFO`` (their class orders are SCHP's
 ``simple_extractor.py`` label lists) and is checked by loading it with
 ``strict=True`` into ``configs/schp/schp_r101_<dataset>.py`` (``--config`` to
-choose another) through :func:`hp_mm.apis.init_parser`.
+choose another) through :func:`hp_mm.apis.init_model`.
 
 Every norm layer of SCHP's ``networks/AugmentCE2P.py`` (backbone included) is
 mapillary's ``InPlaceABNSync``, whose affine scale is ``|weight| + eps``
