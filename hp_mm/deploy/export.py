@@ -1,6 +1,6 @@
 """Export an hp_mm model's graph to ONNX and check it against PyTorch with ONNX Runtime.
 
-    model = init_parser('configs/lip/fpn_r18_minihumans.py', 'iter_3000.pth')
+    model = init_model('configs/lip/fpn_r18_minihumans.py', 'iter_3000.pth')
     report = export_onnx(model, 'fpn_r18.onnx', dynamic=True)
     report['max_rel_diff']          # largest |ORT - PyTorch| / max |PyTorch|, per output
 
@@ -16,6 +16,7 @@ import json
 import os.path as osp
 import shutil
 import tempfile
+from contextlib import nullcontext
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -28,6 +29,7 @@ from torch import Tensor
 
 from hp_mm.version import __version__
 from .graphs import DeployGraph, graph_for_type, output_stride, static_only_layers
+from .onnx_passes import fold_zero_pads
 from .rewrites import traceable_sizes
 from .runtime import OrtGraphSession, import_onnx
 
@@ -190,12 +192,13 @@ def export_onnx(model: nn.Module,
                 seed: int = 0) -> dict:
     """Export ``model``'s graph to ``out_file`` and check it with ONNX Runtime.
 
-    The model must come from hp_mm's loaders (``init_parser``,
-    ``init_reid_model``: weights loaded, ``cfg`` set). SyncBN layers are
+    The model must come from :func:`hp_mm.apis.init_model` (weights loaded,
+    ``cfg`` set). SyncBN layers are
     reverted to BN (in place). A static graph takes (1, 3, H, W) (every
     shape is then a constant, which lets ONNX Runtime fold the size
     arithmetic and keep its blocked memory layout between layers;
-    :class:`~hp_mm.deploy.OrtGraphSession` runs a batch image by image);
+    :class:`~hp_mm.deploy.OrtGraphSession` runs a batch image by image, and
+    zero pads fold into the convolutions, :func:`fold_zero_pads`);
     ``dynamic`` makes the batch, height and width dynamic (whole images of
     any size). The check runs a random normalised batch of ``check_batch``
     images at (H, W) and, for a dynamic graph, one at an odd size (H +
@@ -206,7 +209,7 @@ def export_onnx(model: nn.Module,
         out_file (str): The ``.onnx`` file to write.
         shape (Sequence[int], optional): (H, W) to trace at; see
             :func:`resolve_shape`.
-        dynamic (bool): Dynamic height and width.
+        dynamic (bool): Dynamic batch, height and width.
         opset (int): ONNX opset, :data:`MIN_OPSET`..:data:`MAX_OPSET`.
         rtol (float): Largest accepted ``max |ORT - PyTorch| / max |PyTorch|``
             of every output.
@@ -227,8 +230,8 @@ def export_onnx(model: nn.Module,
     """
     cfg = getattr(model, 'cfg', None)
     if cfg is None:
-        raise ValueError('export_onnx needs the model from init_parser / init_reid_model '
-                         '(with its config as model.cfg)')
+        raise ValueError('export_onnx needs the model from hp_mm.apis.init_model (with its '
+                         'config as model.cfg)')
     graph = graph_for_type(type(model))
     opset = check_opset(opset)
     model = revert_sync_batchnorm(model).eval()
@@ -250,13 +253,15 @@ def export_onnx(model: nn.Module,
     tmp_dir = tempfile.mkdtemp(prefix='hp_mm_onnx_')
     try:
         tmp_file = osp.join(tmp_dir, osp.basename(out_file) or 'model.onnx')
-        with traceable_sizes():
+        # static graphs keep the layers' own size arithmetic: it is traced as constants
+        with traceable_sizes() if dynamic else nullcontext():
             torch.onnx.export(wrapper, (example, ), tmp_file, input_names=[graph.input_name],
                               output_names=list(graph.output_names), dynamic_axes=dynamic_axes,
                               opset_version=opset, do_constant_folding=True, dynamo=False)
         onnx = import_onnx()
         proto = onnx.load(tmp_file)
         declare_output_shapes(proto, ref, dynamic_axes)
+        fold_zero_pads(proto)
         for key, value in export_metadata(model, cfg, graph, shape, dynamic).items():
             proto.metadata_props.add(key=key, value=value)
         onnx.checker.check_model(proto)

@@ -89,8 +89,8 @@ def main():
         print(f'pytorch2onnx.py: error: {e}', file=sys.stderr)
         sys.exit(2)
     h, w = report['shape']
-    print(f'{report["model_type"]} -> {args.out}: input {report["input_name"]} '
-          f'(N, 3, {"H" if args.dynamic else h}, {"W" if args.dynamic else w}), traced at '
+    dims = '(N, 3, H, W)' if args.dynamic else f'(1, 3, {h}, {w})'
+    print(f'{report["model_type"]} -> {args.out}: input {report["input_name"]} {dims}, traced at '
           f'{h}x{w}, output stride {report["stride"]}, opset {report["opset"]}')
     print('ONNX Runtime vs PyTorch (random normalised inputs):')
     print(format_checks(report['checks']))
