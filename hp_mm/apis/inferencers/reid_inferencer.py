@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from hp_mm.evaluation.functional import aligned_distance, cosine_distance, euclidean_distance
+from hp_mm.evaluation.functional import ALIGNED_FIELDS, pair_distance
 from hp_mm.evaluation.submission_writers import write_label_png
 from hp_mm.registry import INFERENCERS
 from hp_mm.visualization import draw_rank_list, part_map_meta, stack_rank_lists
@@ -20,7 +20,6 @@ from ..image_io import read_image
 from .base_hp_mm_inferencer import BaseHPMMInferencer
 
 #: The prediction fields of ISP's aligned distance (eq. 10), in its argument order.
-ALIGNED_FIELDS = ('global_feature', 'foreground_feature', 'part_features', 'part_visibility')
 #: Distances :meth:`ReIDInferencer.distance` computes.
 DISTANCES = ('cosine', 'euclidean', 'aligned')
 
@@ -147,19 +146,8 @@ class ReIDInferencer(BaseHPMMInferencer):
         """
         distance, aligned_mode, normalize_feature = self._distance_options(
             distance, aligned_mode, normalize_feature)
-        q, g = stack_predictions(query), stack_predictions(gallery)
-        if distance == 'aligned':
-            if ALIGNED_FIELDS[0] not in q or ALIGNED_FIELDS[0] not in g:
-                raise KeyError("distance='aligned' needs an ISP model's part features and "
-                               'visibilities')
-            return aligned_distance(*(q[k] for k in ALIGNED_FIELDS),
-                                    *(g[k] for k in ALIGNED_FIELDS), mode=aligned_mode).numpy()
-        xq, xg = q['feature'].float(), g['feature'].float()
-        if distance == 'cosine':
-            return cosine_distance(xq, xg).numpy()
-        if normalize_feature:
-            xq, xg = (torch.nn.functional.normalize(x, dim=1) for x in (xq, xg))
-        return euclidean_distance(xq, xg).numpy()
+        return pair_distance(stack_predictions(query), stack_predictions(gallery), distance,
+                             aligned_mode, normalize_feature)
 
     def rank(self,
              query: Sequence[dict],

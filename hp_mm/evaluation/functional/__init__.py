@@ -9,8 +9,8 @@ from .multi_human_parsing import (IOU_THRESHOLDS, accumulate_image, eval_multi_h
                                   summarize, voc_ap)
 from .part_group_iou import (LIP_PART_GROUPS, group_map, part_group_confusion,
                              part_group_iou)
-from .reid import (aligned_distance, cosine_distance, euclidean_distance, eval_reid,
-                   re_ranking)
+from .reid import (ALIGNED_FIELDS, aligned_distance, cosine_distance, euclidean_distance,
+                   eval_reid, pair_distance, re_ranking)
 from .foreground_diagnostics import (best_fixed_box_iou, best_threshold_iou,
                                      foreground_report, roc_auc)
 from .linear_probe import linear_probe_miou
@@ -27,6 +27,7 @@ __all__ = [
     'match_persons', 'region_ious', 'semantic_confusion',
     'LIP_PART_GROUPS', 'group_map', 'part_group_confusion', 'part_group_iou',
     'eval_reid', 're_ranking', 'aligned_distance', 'cosine_distance', 'euclidean_distance',
+    'pair_distance', 'ALIGNED_FIELDS',
     'cluster_histogram', 'eval_unsupervised_parsing', 'cluster_loss', 'linear_probe_miou',
     'roc_auc', 'best_threshold_iou', 'best_fixed_box_iou', 'foreground_report'
 ]

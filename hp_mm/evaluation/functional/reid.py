@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from hp_mm.structures.array_like import ArrayLike, to_numpy, to_tensor
+from hp_mm.structures.distances import squared_euclidean_distances
 
 #: elements of a (rows x Ng) chunk processed at once by :func:`eval_reid` (about 6
 #: bytes each of temporaries: the sorted rows and one boolean mask).
@@ -353,8 +354,9 @@ def re_ranking(q_g_dist: ArrayLike, q_q_dist: ArrayLike, g_g_dist: ArrayLike,
 
 
 # --------------------------------------------------------------------- distances
-# the name the squared-distance lines below use; the converter is hp_mm.structures' to_tensor
-_as_tensor = to_tensor
+#: ISP's fields of one image that the aligned distance reads (eq. 10)
+ALIGNED_FIELDS = ('global_feature', 'foreground_feature', 'part_features', 'part_visibility')
+DISTANCES = ('cosine', 'euclidean', 'aligned')
 
 
 def _back(out: torch.Tensor, like: ArrayLike):
@@ -373,8 +375,7 @@ def cosine_distance(x: ArrayLike, y: ArrayLike) -> ArrayLike:
 def euclidean_distance(x: ArrayLike, y: ArrayLike, squared: bool = False) -> ArrayLike:
     """Euclidean distance ``||x_i - y_j||`` (or its square), shape (M, N) float32 from
     x (M, C) and y (N, C), computed in place. Returns the type of ``x``."""
-    from hp_mm.structures.distances import squared_euclidean_distances
-    d = squared_euclidean_distances(_as_tensor(x, 'x').float(), _as_tensor(y, 'y').float())
+    d = squared_euclidean_distances(to_tensor(x, 'x').float(), to_tensor(y, 'y').float())
     return _back(d if squared else d.sqrt_(), x)
 
 
@@ -447,3 +448,42 @@ def aligned_distance(q_global: ArrayLike, q_fore: ArrayLike, q_parts: ArrayLike,
         else:
             out[s] = 1 - num / (shared + 1)
     return _back(out, q_global)
+
+
+def pair_distance(query: Dict[str, torch.Tensor], gallery: Dict[str, torch.Tensor],
+                  distance: str = 'cosine', aligned_mode: str = 'paper',
+                  normalize_feature: bool = True) -> np.ndarray:
+    """The re-ID distance between stacked query and gallery fields, as ``ReIDMetric`` ranks.
+
+    Args:
+        query (dict): ``feature`` (Nq, C) and, for ``'aligned'``, the
+            :data:`ALIGNED_FIELDS` (Nq, ...).
+        gallery (dict): The same fields for the gallery, (Ng, ...).
+        distance (str): ``'cosine'`` (``1 - cos``, clamped at 0 against rounding),
+            ``'euclidean'`` or ``'aligned'`` (:func:`aligned_distance`).
+        aligned_mode (str): ``'paper'`` or ``'official'`` (aligned only).
+        normalize_feature (bool): L2-normalise the features before the Euclidean distance.
+
+    Returns:
+        np.ndarray: (Nq, Ng) float32.
+
+    Raises:
+        ValueError: An unknown ``distance``.
+        KeyError: ``'aligned'`` without ISP's fields.
+    """
+    if distance not in DISTANCES:
+        raise ValueError(f'distance must be one of {DISTANCES}, got {distance!r}')
+    if distance == 'aligned':
+        missing = [k for k in ALIGNED_FIELDS if k not in query or k not in gallery]
+        if missing:
+            raise KeyError(f"distance='aligned' needs an ISP model's part features and "
+                           f'visibilities; missing {missing}')
+        return to_numpy(aligned_distance(*(query[k] for k in ALIGNED_FIELDS),
+                                         *(gallery[k] for k in ALIGNED_FIELDS),
+                                         mode=aligned_mode), 'distance')
+    xq, xg = query['feature'].float(), gallery['feature'].float()
+    if distance == 'cosine':
+        return cosine_distance(xq, xg).clamp_(min=0).numpy()
+    if normalize_feature:
+        xq, xg = (torch.nn.functional.normalize(x, dim=1) for x in (xq, xg))
+    return euclidean_distance(xq, xg).numpy()

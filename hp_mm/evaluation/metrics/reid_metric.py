@@ -9,12 +9,10 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from mmengine.utils import mkdir_or_exist
 
-from hp_mm.evaluation.functional.reid import (aligned_distance, cosine_distance,
-                                              euclidean_distance, eval_reid, re_ranking)
+from hp_mm.evaluation.functional.reid import ALIGNED_FIELDS, eval_reid, pair_distance, re_ranking
 from hp_mm.registry import METRICS
 
-_ALIGNED_KEYS = ('pred_global_feature', 'pred_foreground_feature', 'pred_part_features',
-                 'pred_part_visibility')
+_ALIGNED_KEYS = tuple(f'pred_{k}' for k in ALIGNED_FIELDS)
 
 
 def _meta(sample, key):
@@ -141,18 +139,13 @@ class ReIDMetric(BaseMetric):
 
     def _pair_distance(self, a: List[dict], b: List[dict]) -> np.ndarray:
         """Distance between two lists of items, shape (len(a), len(b)) float32."""
-        if self.distance == 'aligned':
-            fa = [torch.stack([r[k] for r in a]) for k in _ALIGNED_KEYS]
-            fb = [torch.stack([r[k] for r in b]) for k in _ALIGNED_KEYS]
-            return aligned_distance(*fa, *fb, mode=self.aligned_mode).numpy()
-        xa = torch.stack([r['pred_feature'] for r in a])
-        xb = torch.stack([r['pred_feature'] for r in b])
-        if self.distance == 'cosine':
-            return cosine_distance(xa, xb).clamp_(min=0).numpy()
-        if self.normalize_feature:
-            xa = torch.nn.functional.normalize(xa, dim=1)
-            xb = torch.nn.functional.normalize(xb, dim=1)
-        return euclidean_distance(xa, xb).numpy()
+        keys = _ALIGNED_KEYS if self.distance == 'aligned' else ('pred_feature', )
+
+        def stack(items):
+            return {k[len('pred_'):]: torch.stack([r[k] for r in items]) for k in keys}
+
+        return pair_distance(stack(a), stack(b), self.distance, self.aligned_mode,
+                             self.normalize_feature)
 
     @classmethod
     def calculate(cls, q_g: np.ndarray, q_pids, g_pids, q_camids, g_camids,

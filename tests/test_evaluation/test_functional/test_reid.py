@@ -193,3 +193,22 @@ def test_aligned_distance_by_hand():
     np.testing.assert_allclose(as_np, paper.numpy())
     with pytest.raises(ValueError, match='visibility'):
         aligned_distance(*args[:3], q_vis[:, :1], *args[4:])
+
+
+def test_pair_distance_by_hand():
+    from hp_mm.evaluation.functional import pair_distance
+    q = {'feature': torch.tensor([[1., 0.], [0., 2.]])}
+    g = {'feature': torch.tensor([[3., 0.], [1., 1.]])}
+    s = 2 ** -0.5
+    # cosine: 1 - cos; a parallel pair is 0 (clamped against rounding), orthogonal 1
+    np.testing.assert_allclose(pair_distance(q, g, 'cosine'), [[0., 1 - s], [1., 1 - s]],
+                               atol=1e-6)
+    # euclidean of the l2-normalised features: |(1,0)-(s,s)| = sqrt(2 - 2s)
+    np.testing.assert_allclose(pair_distance(q, g, 'euclidean'),
+                               [[0., (2 - 2 * s) ** .5], [2 ** .5, (2 - 2 * s) ** .5]], atol=1e-6)
+    np.testing.assert_allclose(pair_distance(q, g, 'euclidean', normalize_feature=False),
+                               [[2., 1.], [13 ** .5, 2 ** .5]], atol=1e-6)
+    with pytest.raises(KeyError, match='part_features'):
+        pair_distance(q, g, 'aligned')
+    with pytest.raises(ValueError, match='distance must be one of'):
+        pair_distance(q, g, 'l1')
