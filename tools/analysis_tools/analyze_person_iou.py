@@ -19,6 +19,7 @@ import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from hp_mm.evaluation.functional.confusion import rectangular_confusion_matrix
 from hp_mm.evaluation.metrics import MultiHumanParsingMetric
 from hp_mm.structures.person_parsing import mean_part_iou
 from hp_mm.utils import register_all_modules
@@ -59,9 +60,8 @@ def image_part_iou(pred: np.ndarray, gt: np.ndarray, num_classes: int,
         num_classes (int): C.
         ignore_index (int): Ground-truth label left out.
     """
-    valid = gt != ignore_index
-    conf = np.bincount(gt[valid].astype(np.int64) * num_classes + pred[valid],
-                       minlength=num_classes**2).reshape(num_classes, num_classes)
+    conf = rectangular_confusion_matrix(pred, gt, num_classes,
+                                        counted=gt != ignore_index).numpy()
     inter = np.diag(conf).astype(np.float64)
     return float(mean_part_iou(inter, conf.sum(0) + conf.sum(1) - inter))
 
