@@ -121,13 +121,15 @@ def quantize_onnx(onnx_file: str,
     types = dict(uint8=QuantType.QUInt8, int8=QuantType.QInt8)
     methods = dict(minmax=CalibrationMethod.MinMax, entropy=CalibrationMethod.Entropy,
                    percentile=CalibrationMethod.Percentile)
-    tmp_dir = tempfile.mkdtemp(prefix='hp_mm_int8_')
-    try:
+    # every intermediate file goes to a temporary folder; ONNX Runtime's symbolic shape
+    # inference is skipped: when it gives up (dynamic graphs whose resized sizes it cannot
+    # equate) it saves sym_shape_infer_temp.onnx (and its tensors) into the working directory,
+    # and ONNX's own shape inference, which quant_pre_process runs after it, is what
+    # quantization needs of a CNN (the quick-start parser's static and dynamic exports
+    # quantize to the same nodes and weights either way)
+    with tempfile.TemporaryDirectory(prefix='hp_mm_int8_') as tmp_dir:
         pre_file, int8_file = osp.join(tmp_dir, 'pre.onnx'), osp.join(tmp_dir, 'int8.onnx')
-        try:
-            quant_pre_process(onnx_file, pre_file)
-        except Exception:  # noqa: BLE001 (symbolic shape inference gives up on some graphs)
-            quant_pre_process(onnx_file, pre_file, skip_symbolic_shape=True)
+        quant_pre_process(onnx_file, pre_file, skip_symbolic_shape=True)
         excluded = matching_nodes(pre_file, exclude) if exclude else []
         quantize_static(
             pre_file, int8_file, Reader(),
@@ -152,7 +154,5 @@ def quantize_onnx(onnx_file: str,
         op_count = Counter(n.op_type for n in proto.graph.node)
         mkdir_or_exist(osp.dirname(osp.abspath(out_file)))
         shutil.move(int8_file, out_file)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
     return dict(out_file=out_file, excluded=excluded, calibration_batches=len(batches),
                 op_types=op_count, **options)
