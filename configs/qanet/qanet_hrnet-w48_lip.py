@@ -4,7 +4,7 @@
 # The official checkpoint converts with
 #   python tools/model_converters/qanet2hpmm.py QANet_H-W48_512x384_1x.pth \
 #       checkpoints/qanet_hrnet-w48_lip.pth --dataset lip
-# LIP in QANet's CIHP-style re-pack (unverified beyond ../shared/DATASETS.md):
+# LIP in QANet's CIHP-style re-pack (this layout is not checked against a real copy):
 #   data/LIP/{Training,Validation}/{Images,Category_ids,Human_ids}/ + annotations/LIP_{train,val}.json
 # One person per image; the single-person mIoU is the mIoU of MultiHumanParsingMetric.
 _base_ = ['./qanet_hrnet-w48_cihp.py']

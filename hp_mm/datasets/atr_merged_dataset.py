@@ -1,36 +1,52 @@
 """ATR with its 18 labels merged into background / upper body / lower body (C²L Sec. 4.1)."""
-from typing import Dict, List, Mapping, Optional
+from collections import abc
+from typing import Dict, Iterator, List, Mapping, Optional
 
 from hp_mm.registry import DATASETS
 from .human_parsing_datasets import ATRDataset
+from .label_sets import label_set_lut, label_set_metainfo
 
 ATR_CLASSES = ATRDataset.METAINFO['classes']
 
-#: ATR label -> merged label (0 background, 1 upper body, 2 lower body). The paper
-#: says only "we merge the ground truth to the upper-body, lower-body and background";
-#: this table is hp_mm's reading of it: everything above the waist (head included) is
-#: upper body, the belt and everything below it lower body, a dress (which covers
-#: the torso) upper body, and a carried bag background (not a body part).
-ATR_3CLASS_MERGE: Dict[str, int] = {
-    'background': 0,
-    'hat': 1,
-    'hair': 1,
-    'sunglass': 1,
-    'upper-clothes': 1,
-    'skirt': 2,
-    'pants': 2,
-    'dress': 1,
-    'belt': 2,
-    'left-shoe': 2,
-    'right-shoe': 2,
-    'face': 1,
-    'left-leg': 2,
-    'right-leg': 2,
-    'left-arm': 1,
-    'right-arm': 1,
-    'bag': 0,
-    'scarf': 1,
-}
+
+class _LabelSetMapping(abc.Mapping):
+    """Read-only ``{src class name: dst label}`` of :func:`~.label_sets.label_set_lut`.
+
+    Looked up on first use: the label-set table's check reads the classes of every
+    dataset, this module's included, so it cannot run while this module loads.
+    """
+
+    def __init__(self, src: str, dst: str) -> None:
+        self.src, self.dst = src, dst
+        self._mapping: Optional[Dict[str, int]] = None
+
+    def _lookup(self) -> Dict[str, int]:
+        if self._mapping is None:
+            lut = label_set_lut(self.src, self.dst)
+            self._mapping = {c: int(lut[i]) for i, c in enumerate(label_set_metainfo(self.src)
+                                                                  ['classes'])}
+        return self._mapping
+
+    def __getitem__(self, name: str) -> int:
+        return self._lookup()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lookup())
+
+    def __len__(self) -> int:
+        return len(self._lookup())
+
+    def __repr__(self) -> str:
+        return repr(self._lookup())
+
+
+#: ATR label -> merged label (0 background, 1 upper body, 2 lower body): the ``atr`` to
+#: ``upper-lower`` conversion of the label-set table (:mod:`.label_set_table`), where the
+#: paper says only "we merge the ground truth to the upper-body, lower-body and
+#: background". hp_mm's reading: everything above the waist (head included) is upper
+#: body, the belt and everything below it lower body, a dress (which covers the torso)
+#: upper body, and a carried bag background (not a body part).
+ATR_3CLASS_MERGE: Mapping[str, int] = _LabelSetMapping('atr', 'upper-lower')
 
 
 @DATASETS.register_module()

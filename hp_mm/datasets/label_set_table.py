@@ -19,7 +19,7 @@ Choices worth knowing (each is a substitute below):
   becomes one side, so LIP Glove -> ATR is 255.
 - LIP/ATR have no torso-skin class: CIHP/MHP-v2 torso-skin -> UpperClothes (MiniHumans
   paints it so, see ``hp_mm/minihumans/labels.py``). LIP Jumpsuits -> CIHP/ATR
-  upper-clothes (the issue's example). Hands and bare feet -> the arm / leg of their
+  upper-clothes. Hands and bare feet -> the arm / leg of their
   side (LIP and ATR count them as arm / leg).
 - LIP/ATR UpperClothes -> MHP-v2 t-shirt (MHP-v2 splits upper clothes into t-shirt,
   polo-shirt, sweater, ...: the commonest); the MHP-v2 shirts, bra, tie ->
@@ -32,7 +32,7 @@ Choices worth knowing (each is a substitute below):
   to Lower Arms, socks, shoes and feet to Lower Legs; LIP/ATR arms, legs, pants,
   skirts, dresses span two PASCAL parts and go to 255. PASCAL Head, Torso, arms and
   legs have no LIP/ATR/CIHP/MHP-v2 class (255).
-- ``upper-lower`` is the C2L merge of ATR (``ATR_3CLASS_MERGE``, C2L Sec. 4.1):
+- ``upper-lower`` is the C2L merge of ATR (C2L Sec. 4.1; ``ATR_3CLASS_MERGE`` reads it here):
   background; upper body (head, arms, everything on the torso, dresses, jumpsuits);
   lower body (belt, pants, skirts, legs, shoes). Held objects are background; parts
   whose place is unknown (MHP-v2 protector, other-accessary) are 255.

@@ -8,7 +8,8 @@ workers can share the work), and writes the id lists and json files in
 Image ``i`` of the train split is seeded with ``(seed, i)`` and image ``i``
 of the val split with ``(seed, VAL_OFFSET + i)``, so an image does not depend
 on the number of workers, on the order of work or on the size of the other
-split. See ``/work/shared/DATASETS.md`` for the layouts.
+split. Each writer's docstring gives its layout: the real dataset's, as the
+dataset classes of :mod:`hp_mm.datasets` read it.
 """
 import json
 import os

@@ -13,7 +13,7 @@ registry, mmengine or another hp_mm package.
 - :mod:`.pixel_clusters`: PiCIE / C²L pixel-cluster ops (cluster logits and loss,
   balance weights, the view geometry G).
 """
-from .array_like import ArrayLike, to_numpy, to_tensor
+from .array_like import ArrayLike, as_container_of, to_numpy, to_tensor
 from .bbox import (bbox_center_xyxy_to_coco, bbox_coco_to_center_xyxy,
                    bbox_xyxy_to_center_scale, mask_to_bbox)
 from .label_map import as_label_map
@@ -26,7 +26,7 @@ from .pixel_clusters import (apply_view_geometry, cluster_balance_weight, cluste
                              cluster_loss)
 
 __all__ = [
-    'ArrayLike', 'to_numpy', 'to_tensor',
+    'ArrayLike', 'as_container_of', 'to_numpy', 'to_tensor',
     'bbox_coco_to_center_xyxy', 'bbox_center_xyxy_to_coco', 'bbox_xyxy_to_center_scale',
     'mask_to_bbox', 'as_label_map', 'get_affine_matrix', 'warp_to_crops', 'paste_crops',
     'QANET_SCORE_THR',

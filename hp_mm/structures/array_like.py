@@ -3,7 +3,8 @@
 The pure functions of ``structures``, ``evaluation/functional``, the metrics and the
 visualizer accept either container (``ArrayLike``); each converts its inputs here, so
 that a wrong input raises the same clear error everywhere (``name`` says which
-argument it was).
+argument it was), and :func:`as_container_of` hands a result back in the container
+its input came in.
 """
 from typing import Union
 
@@ -63,3 +64,20 @@ def to_tensor(x: ArrayLike, name: str = 'input', integer: bool = False) -> torch
     if integer and (x.dtype.is_floating_point or x.dtype.is_complex):
         raise TypeError(f'{name} must hold integers, got dtype {x.dtype}')
     return x
+
+
+def as_container_of(result: torch.Tensor, like) -> ArrayLike:
+    """``result`` as an ndarray if ``like`` is one, else the tensor as it is.
+
+    A function that accepts either container computes in torch and returns its
+    result in the container of its (main) input.
+
+    Args:
+        result (Tensor): The computed values, any shape.
+        like (Tensor | ndarray): The input whose container is kept.
+
+    Returns:
+        Tensor | ndarray: ``result`` (same values; an ndarray shares a CPU
+        tensor's memory).
+    """
+    return to_numpy(result) if isinstance(like, np.ndarray) else result

@@ -3,8 +3,8 @@
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
-import torch
 
+from .array_like import to_numpy
 from .pseudo_label_store import PseudoLabelStore
 
 
@@ -49,17 +49,11 @@ class PseudoLabelWriter:
         if store not in self.stores:
             raise KeyError(f'{self.owner}: unknown store {store!r}; declared stores '
                            f'are {self.stores}')
-        if isinstance(labels, torch.Tensor):
-            labels = labels.detach()
-            lo, hi = (int(labels.min()), int(labels.max())) if labels.numel() else (0, 0)
-            labels = labels.cpu().numpy()
-        else:
-            labels = np.asarray(labels)
-            lo, hi = (int(labels.min()), int(labels.max())) if labels.size else (0, 0)
+        labels = to_numpy(labels, 'labels')
+        lo, hi = (int(labels.min()), int(labels.max())) if labels.size else (0, 0)
         if lo < 0 or hi > 255:
             raise ValueError(f'labels for store {store!r} must lie in [0, 255], got [{lo}, {hi}]')
-        idx = (sample_idx.detach().cpu().numpy() if isinstance(sample_idx, torch.Tensor) else
-               np.asarray(sample_idx)).astype(np.int64).reshape(-1)
+        idx = to_numpy(sample_idx, 'sample_idx').astype(np.int64).reshape(-1)
         if labels.ndim != 3 or labels.shape[0] != idx.size:
             raise ValueError(f'labels must have shape (n={idx.size}, h, w), got {labels.shape}')
         self._pending.setdefault(store, []).append((idx, labels.astype(np.uint8)))

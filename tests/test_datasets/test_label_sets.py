@@ -10,7 +10,7 @@ from hp_mm.datasets import (ATR_3CLASS_MERGE, LABEL_SETS, convert_label_set, lab
                             label_set_metainfo)
 from hp_mm.datasets.label_set_table import LABEL_SET_TABLE
 
-# Class indices from /work/shared/DATASETS.md, written out by hand.
+# Class indices of the datasets' label lists, written out by hand.
 # LIP: 0 Background 1 Hat 2 Hair 3 Glove 4 Sunglasses 5 UpperClothes 6 Dress 7 Coat 8 Socks
 #      9 Pants 10 Jumpsuits 11 Scarf 12 Skirt 13 Face 14 L-arm 15 R-arm 16 L-leg 17 R-leg
 #      18 L-shoe 19 R-shoe
@@ -60,9 +60,21 @@ def test_hand_written_mhp_entries(src, dst, expected):
 
 
 def test_atr_to_upper_lower_is_the_c2l_merge():
+    """The table's ATR -> upper-lower conversion and ATR_3CLASS_MERGE (read from it) are the
+    merge written out here by hand: head, torso, arms and dress up; belt and below down; bag
+    background."""
+    up, down = 1, 2
+    by_hand = {'background': 0, 'hat': up, 'hair': up, 'sunglass': up, 'upper-clothes': up,
+               'skirt': down, 'pants': down, 'dress': up, 'belt': down, 'left-shoe': down,
+               'right-shoe': down, 'face': up, 'left-leg': down, 'right-leg': down,
+               'left-arm': up, 'right-arm': up, 'bag': 0, 'scarf': up}
     atr = label_set_metainfo('atr')['classes']
     lut = label_set_lut('atr', 'upper-lower')
-    assert {c: int(lut[i]) for i, c in enumerate(atr)} == ATR_3CLASS_MERGE
+    assert {c: int(lut[i]) for i, c in enumerate(atr)} == by_hand
+    assert dict(ATR_3CLASS_MERGE) == by_hand and list(ATR_3CLASS_MERGE) == list(atr)
+    assert ATR_3CLASS_MERGE['bag'] == 0 and len(ATR_3CLASS_MERGE) == 18
+    with pytest.raises(TypeError):
+        ATR_3CLASS_MERGE['bag'] = 1  # read-only: ATRMergedDataset(merge=...) overrides it
 
 
 @pytest.mark.parametrize('src,dst', list(itertools.permutations(LABEL_SETS, 2)))

@@ -3,7 +3,6 @@
 
 The toy classes are registered (force=True) because a Config holding class objects
 cannot be printed by mmengine."""
-import json
 import os
 import os.path as osp
 import shutil
@@ -21,12 +20,13 @@ from mmengine.dataset import BaseDataset
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmengine.structures import PixelData
+from mmengine.visualization.vis_backend import BaseVisBackend
 from mmseg.structures import SegDataSample
 
 from conftest import free_port
 from hp_mm.engine.hooks import PerEpochClusteringHook
 from hp_mm.models.task_modules import BatchedKMeans, pack_groups, unpack_groups
-from hp_mm.registry import DATASETS, HOOKS, MODELS, TASK_UTILS, TRANSFORMS
+from hp_mm.registry import DATASETS, HOOKS, MODELS, TASK_UTILS, TRANSFORMS, VISBACKENDS
 from hp_mm.structures import PseudoLabelStore
 
 H, W, PARTS = 8, 4, 3
@@ -139,6 +139,25 @@ class ToyClusteringHook(PerEpochClusteringHook):
             self.write_labels(batch['sample_idx'], lab, 'global')
 
 
+@VISBACKENDS.register_module(force=True)
+class RecordScalars(BaseVisBackend):
+    """Keeps every ``add_scalars`` call of the run's visualizer in memory (writes nothing)."""
+
+    def __init__(self, save_dir=None):
+        super().__init__(save_dir)
+        self.scalars = []
+
+    @property
+    def experiment(self):
+        return self
+
+    def _init_env(self):
+        pass
+
+    def add_scalars(self, scalar_dict, step=0, file_path=None, **kwargs):
+        self.scalars.append(dict(scalar_dict))
+
+
 def _cfg(work_dir, max_epochs, num_samples=11, **hook):
     train_pipeline = [dict(type='LoadPseudoLabels', store='parts'), dict(type='ToyPack')]
     return Config(dict(
@@ -186,8 +205,9 @@ def test_registered():
 @pytest.fixture(scope='module')
 def full_run(tmp_path_factory):
     """One uninterrupted run: 5 epochs, clustering every 2 epochs until epoch 3."""
-    runner = Runner.from_cfg(_cfg(tmp_path_factory.mktemp('full'), max_epochs=5, interval=2,
-                                  stop_epoch=3))
+    cfg = _cfg(tmp_path_factory.mktemp('full'), max_epochs=5, interval=2, stop_epoch=3)
+    cfg.visualizer = dict(type='Visualizer', vis_backends=[dict(type='RecordScalars')])
+    runner = Runner.from_cfg(cfg)
     runner.train()
     return runner
 
@@ -213,15 +233,14 @@ def test_fires_on_schedule_labels_follow_parts_and_logs(full_run):
     assert len(seen) == 5 and all(sorted(s) == list(range(11)) for s in seen)
     assert all(torch.equal(s[i], torch.from_numpy(want.astype(np.int64))) for s in seen
                for i in s)
-    # log keys: text log and visualizer scalars
-    log_dir = osp.join(runner.work_dir, runner.timestamp)
-    text = open(osp.join(log_dir, f'{runner.timestamp}.log')).read()
-    for key in ('clustering/time', 'clustering/share', 'clustering/peak_memory_mb',
-                'clustering/extract_time'):
-        assert key in text
-    scalars = [json.loads(line) for line in open(osp.join(log_dir, 'vis_data', 'scalars.json'))]
-    shares = [s['clustering/share'] for s in scalars if 'clustering/share' in s]
-    assert len(shares) == 2 and all(0 < s < 1 for s in shares)
+    # what the hook reported to the visualizer (kept in memory, no log file read): per
+    # clustering its statistics, after each of the 2 clustering epochs its share
+    scalars = [s for s in runner.visualizer.get_backend('RecordScalars').scalars
+               if any(k.startswith('clustering/') for k in s)]
+    assert [sorted(s) for s in scalars] == [sorted(hook.stats), ['clustering/share']] * 2
+    assert scalars[2] == hook.stats  # the last clustering's, value for value
+    shares = [s['clustering/share'] for s in scalars[1::2]]
+    assert all(0 < s < 1 for s in shares)
     info = runner.message_hub.get_info('clustering')
     assert info['clustering/time'] > 0 and info['clustering/peak_memory_mb'] >= 0
     # the last clustering's statistics: 11 samples, iter_groups chunks of >= 4 samples of

@@ -1,9 +1,9 @@
-"""to_numpy / to_tensor: the one tensor <-> ndarray converter of every layer."""
+"""to_numpy / to_tensor / as_container_of: the one tensor <-> ndarray converter of every layer."""
 import numpy as np
 import pytest
 import torch
 
-from hp_mm.structures import to_numpy, to_tensor
+from hp_mm.structures import as_container_of, to_numpy, to_tensor
 
 
 def test_to_numpy_detaches_and_shares_cpu_memory():
@@ -45,3 +45,18 @@ def test_to_tensor_errors_name_the_argument():
     # integers and bool (0 / 1 indices) pass the integer check
     assert to_tensor(np.array([True, False]), integer=True).tolist() == [True, False]
     assert to_tensor(np.array([3], np.uint8), integer=True).dtype == torch.uint8
+
+
+def test_as_container_of_follows_the_input():
+    result = torch.tensor([[0.5, 1.5]])
+    back = as_container_of(result, np.zeros(3))  # an ndarray input: an ndarray result
+    assert isinstance(back, np.ndarray) and back.dtype == np.float32
+    assert back.tolist() == [[0.5, 1.5]]
+    assert as_container_of(result, torch.zeros(3)) is result  # a tensor input: the tensor
+    # the pure functions that accept either container return it (here: the IoU of a confusion)
+    from hp_mm.evaluation.functional import cosine_distance, iou_from_confusion
+    conf = np.array([[2, 1], [0, 3]])
+    assert isinstance(iou_from_confusion(conf), np.ndarray)
+    assert iou_from_confusion(conf).tolist() == [2 / 3, 3 / 4]
+    assert isinstance(iou_from_confusion(torch.from_numpy(conf)), torch.Tensor)
+    assert isinstance(cosine_distance(np.eye(2), np.eye(2)), np.ndarray)

@@ -1,7 +1,8 @@
 # ATR merged to 3 classes (background / upper body / lower body; C²L Sec. 4.1), for unsupervised
-# parsing: the merge table is in hp_mm/datasets/atr_merged_dataset.py (ATR_3CLASS_MERGE) and
-# configs/c2l/README.md. Layout as ATRDataset: data/ATR/humanparsing/{JPEGImages,
-# SegmentationClassAug}/<id>.*, split lists list/{train,val}_id.txt (ATR has no official split).
+# parsing: the merge is ATR_3CLASS_MERGE (hp_mm/datasets/atr_merged_dataset.py, read from the
+# label-set table hp_mm/datasets/label_set_table.py), also in configs/c2l/README.md. Layout as
+# ATRDataset: data/ATR/humanparsing/{JPEGImages,SegmentationClassAug}/<id>.*, split lists
+# list/{train,val}_id.txt (ATR has no official split).
 #
 # Training samples are two views of the whole image resized to 320x320 (paper Sec. 4.2), with
 # PiCIE's photometric augmentations (MoCo v2 colour jitter 0.3/0.3/0.3/0.1 at p=0.8 -> mmseg's

@@ -41,7 +41,6 @@ from mmengine.logging import print_log
 from mmengine.registry import FUNCTIONS, DefaultScope
 
 from hp_mm.evaluation.submission_writers import write_side_by_side
-from hp_mm.registry import VISUALIZERS
 from hp_mm.visualization import ParsingLocalVisualizer
 from ..image_io import check_bgr_image, read_image
 from ..model_init import (BACKENDS, build_backend_model, build_model, load_weights,
@@ -50,6 +49,7 @@ from ..pipeline import build_inference_pipeline, same_shape_chunks
 from .inputs import InputsType, input_records, is_single_input
 from .utils import resolve_config
 from .video import VideoFrames, VideoSink
+from .visualizer import build_inference_visualizer
 
 
 class BaseHPMMInferencer(BaseInferencer):
@@ -158,29 +158,10 @@ class BaseHPMMInferencer(BaseInferencer):
         return partial(function, **options) if options else function
 
     def _init_visualizer(self, cfg: Config) -> ParsingLocalVisualizer:
-        """The config's visualizer if it is a :class:`ParsingLocalVisualizer`, else a default one.
-
-        The Inferencer writes its drawings itself, so no vis backend is kept;
-        the visualizer has a name of its own and the model's classes.
-        """
-        vis_cfg = dict(cfg.get('visualizer') or {})
-        vis_type = vis_cfg.get('type', 'ParsingLocalVisualizer')
-        vis_cls = VISUALIZERS.get(vis_type) if isinstance(vis_type, str) else vis_type
-        if vis_cls is None or not issubclass(vis_cls, ParsingLocalVisualizer):
-            if vis_cls is not None:
-                print_log(f'the config visualizer {vis_type} cannot draw parsings: using '
-                          'ParsingLocalVisualizer', logger='current', level=logging.WARNING)
-            vis_cfg = dict(type='ParsingLocalVisualizer', alpha=vis_cfg.get('alpha', 0.6))
-        name, count = f'{vis_cfg.get("name", "visualizer")}-inferencer-{id(self)}', 0
-        while ParsingLocalVisualizer.check_instance_created(f'{name}-{count}'):
-            count += 1  # the registry would return an existing instance of that name
-        vis_cfg.update(type=vis_cfg.get('type', 'ParsingLocalVisualizer'), vis_backends=None,
-                       name=f'{name}-{count}')
-        vis_cfg.pop('save_dir', None)
-        visualizer = VISUALIZERS.build(vis_cfg)
-        meta = getattr(self.model, 'dataset_meta', None) or {}
-        visualizer.set_dataset_meta(meta.get('classes'), meta.get('palette'))
-        return visualizer
+        """:func:`~hp_mm.apis.inferencers.visualizer.build_inference_visualizer`: the config's
+        parsing visualizer (else a default one), no vis backend, the model's classes."""
+        return build_inference_visualizer(cfg, getattr(self.model, 'dataset_meta', None),
+                                          str(id(self)))
 
     # ----------------------------------------------------------------- inputs
     def _inputs_to_list(self, inputs: InputsType) -> Union[List[dict], VideoFrames]:

@@ -1,33 +1,45 @@
 """Config look-up of the Inferencers: paths, ``pkg::`` configs, model names, config stems.
 
-Model names resolve through mmengine's ``BaseInferencer`` metafile reader: the
-``model-index.yml`` at the root of hp_mm (which imports every
-``configs/*/metafile.yaml``) or of an installed OpenMMLab package (mmdet).
+Model names are those of OpenMMLab's model index, as mmengine's ``BaseInferencer``
+reads it: the ``model-index.yml`` at the root of hp_mm (which imports every
+``configs/*/metafile.yaml``) or of an installed OpenMMLab package (mmdet). The
+Inferencers' ``_load_model_from_metafile`` (``BaseInferencer``'s own lookup of a name)
+calls :func:`resolve_config`.
 """
 import glob
+import importlib
 import os.path as osp
 from typing import Dict, Iterator, Optional, Tuple, Union
 
 from mmengine.config import Config
-from mmengine.infer import BaseInferencer
+from mmengine.fileio import load
 
 
 def repo_root(scope: str = 'hp_mm') -> str:
     """The folder that holds a package's ``configs/`` and ``model-index.yml``.
 
-    The repository of an editable install, or the package's ``.mim`` folder.
+    The repository of an editable install (the package folder's parent), else the
+    package's ``.mim`` folder (a pip install), as OpenMMLab packages lay them out.
 
     Raises:
-        FileNotFoundError: The package has no ``configs/``.
+        ImportError: The package cannot be imported.
+        FileNotFoundError: Neither folder has ``configs/``.
     """
-    return BaseInferencer._get_repo_or_mim_dir(scope)
+    package_dir = osp.dirname(osp.abspath(importlib.import_module(scope).__file__))
+    candidates = (osp.dirname(package_dir), osp.join(package_dir, '.mim'))
+    for root in candidates:
+        if osp.isdir(osp.join(root, 'configs')):
+            return root
+    raise FileNotFoundError(f'{scope} has no configs/ folder in {" or ".join(candidates)}')
 
 
 def metafile_models(scope: str = 'hp_mm') -> Iterator[dict]:
-    """The models of a package's ``model-index.yml``, ``Config`` as an absolute path."""
+    """The models of a package's ``model-index.yml`` (each ``Import``-ed metafile's
+    ``Models``), ``Config`` as an absolute path."""
     root = repo_root(scope)
-    for entry in BaseInferencer._get_models_from_metafile(root):
-        yield dict(entry, Config=osp.join(root, entry['Config']))
+    for metafile in load(osp.join(root, 'model-index.yml'))['Import']:
+        for entry in load(osp.join(root, metafile))['Models']:
+            yield dict(entry, Config=osp.join(root, entry['Config']))
 
 
 def config_stems() -> Dict[str, str]:

@@ -78,9 +78,10 @@ class LoadPseudoLabels(BaseTransform):
         if self._reader is None:
             if self.path is None:
                 raise RuntimeError(
-                    f'{type(self).__name__}(store={self.store!r}) has no store_dir: add a '
-                    'PerEpochClusteringHook (subclass) with this store to custom_hooks, or set '
-                    'store_dir in the transform config')
+                    f'{type(self).__name__}(store={self.store!r}) has no store_dir: add the '
+                    'clustering hook that writes this store (a PerEpochClusteringHook subclass) '
+                    "to the config, e.g. default_hooks = dict(clustering=dict("
+                    "type='ISPClusteringHook', ...)), or set store_dir in the transform config")
             if not osp.isfile(self.path):
                 raise FileNotFoundError(
                     f'{type(self).__name__}: no pseudo labels at {self.path} yet; the clustering '

@@ -18,7 +18,7 @@ class DictionaryProjectionHook(Hook):
     same on every rank (DDP keeps the parameters identical), so no communication.
 
     Example:
-        >>> custom_hooks = [dict(type='DictionaryProjectionHook')]
+        >>> default_hooks = dict(dictionary_projection=dict(type='DictionaryProjectionHook'))
     """
 
     priority = 'NORMAL'

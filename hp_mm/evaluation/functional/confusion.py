@@ -20,7 +20,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from hp_mm.structures.array_like import ArrayLike, to_numpy, to_tensor
+from hp_mm.structures.array_like import ArrayLike, as_container_of, to_tensor
 
 _MAX_SHOWN = 10  # offending values listed in an error message
 
@@ -124,7 +124,7 @@ def iou_from_confusion(confusion: ArrayLike, eps: float = 0.0) -> ArrayLike:
     pred_area[:shared] = conf.sum(0)[:shared]
     union = conf.sum(1) + pred_area - tp
     iou = tp / (union + eps)
-    return iou if isinstance(confusion, Tensor) else to_numpy(iou)
+    return as_container_of(iou, confusion)
 
 
 def merge_confusion_columns(confusion: ArrayLike, column_class: ArrayLike,
@@ -154,4 +154,4 @@ def merge_confusion_columns(confusion: ArrayLike, column_class: ArrayLike,
         raise ValueError(f'column_class must be in [0, {num_classes}), got '
                          f'{torch.unique(column_class)[:_MAX_SHOWN].tolist()}')
     merged = conf.new_zeros(conf.shape[0], num_classes).index_add_(1, column_class, conf)
-    return merged if isinstance(confusion, Tensor) else to_numpy(merged)
+    return as_container_of(merged, confusion)

@@ -72,7 +72,8 @@ def confusion_matrix(pred: ArrayLike,
     return rectangular_confusion_matrix(pred, gt, num_classes, counted=counted)
 
 
-def _to_numpy_confusion(confusion: ArrayLike) -> np.ndarray:
+def _square_confusion(confusion: ArrayLike) -> np.ndarray:
+    """The (C, C) counts as an int64 ndarray; raises for any other shape."""
     confusion = to_numpy(confusion, 'confusion')
     if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1]:
         raise ValueError(f'confusion must be a square (C, C) matrix, got shape {confusion.shape}')
@@ -112,7 +113,7 @@ def parsing_scores(confusion: ArrayLike, decimals: Optional[int] = 2) -> Dict[st
         dict: ``aAcc``, ``mAcc``, ``mIoU`` (float, percent) and ``Acc``, ``IoU``
         (ndarray of float64, shape (C,), percent).
     """
-    conf = _to_numpy_confusion(confusion)
+    conf = _square_confusion(confusion)
     tp = np.diag(conf).astype(np.float64)
     gt_area = conf.sum(axis=1).astype(np.float64)
     iou = iou_from_confusion(conf)
@@ -145,7 +146,7 @@ def mirror_confusion(confusion: ArrayLike,
         dict: ``overall`` (float, percent) and ``pairs`` (dict mapping each
         ``(l, r)`` tuple to its percentage).
     """
-    conf = _to_numpy_confusion(confusion)
+    conf = _square_confusion(confusion)
     num_classes = conf.shape[0]
     gt_area = conf.sum(axis=1)
     pairs = {}

@@ -28,7 +28,7 @@ from typing import Dict, Optional, Union
 import numpy as np
 import torch
 
-from hp_mm.structures.array_like import ArrayLike, to_numpy, to_tensor
+from hp_mm.structures.array_like import ArrayLike, as_container_of, to_numpy, to_tensor
 from hp_mm.structures.distances import squared_euclidean_distances
 
 #: elements of a (rows x Ng) chunk processed at once by :func:`eval_reid` (about 6
@@ -359,24 +359,20 @@ ALIGNED_FIELDS = ('global_feature', 'foreground_feature', 'part_features', 'part
 DISTANCES = ('cosine', 'euclidean', 'aligned')
 
 
-def _back(out: torch.Tensor, like: ArrayLike):
-    return out.numpy() if isinstance(like, np.ndarray) else out
-
-
 def cosine_distance(x: ArrayLike, y: ArrayLike) -> ArrayLike:
     """``1 - cos(x_i, y_j)``, shape (M, N) float32 from x (M, C) and y (N, C); a zero
     vector has cosine 0 with everything. Computed in place (one (M, N) buffer).
     Returns the type of ``x``."""
     xt = torch.nn.functional.normalize(to_tensor(x, 'x').float(), dim=1)
     yt = torch.nn.functional.normalize(to_tensor(y, 'y').float(), dim=1)
-    return _back((xt @ yt.T).neg_().add_(1), x)
+    return as_container_of((xt @ yt.T).neg_().add_(1), x)
 
 
 def euclidean_distance(x: ArrayLike, y: ArrayLike, squared: bool = False) -> ArrayLike:
     """Euclidean distance ``||x_i - y_j||`` (or its square), shape (M, N) float32 from
     x (M, C) and y (N, C), computed in place. Returns the type of ``x``."""
     d = squared_euclidean_distances(to_tensor(x, 'x').float(), to_tensor(y, 'y').float())
-    return _back(d if squared else d.sqrt_(), x)
+    return as_container_of(d if squared else d.sqrt_(), x)
 
 
 def aligned_distance(q_global: ArrayLike, q_fore: ArrayLike, q_parts: ArrayLike,
@@ -447,7 +443,7 @@ def aligned_distance(q_global: ArrayLike, q_fore: ArrayLike, q_parts: ArrayLike,
             out[s] = num / (shared + 2)
         else:
             out[s] = 1 - num / (shared + 1)
-    return _back(out, q_global)
+    return as_container_of(out, q_global)
 
 
 def pair_distance(query: Dict[str, torch.Tensor], gallery: Dict[str, torch.Tensor],

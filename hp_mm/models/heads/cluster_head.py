@@ -90,9 +90,10 @@ class ClusterHead(BaseModule):
 
     def _check_ready(self) -> None:
         if int(self.num_updates) == 0:
-            raise RuntimeError('ClusterHead has no centroids yet: add C2LClusteringHook to '
-                               'custom_hooks (it clusters before every training epoch) or '
-                               'load a trained checkpoint')
+            raise RuntimeError('ClusterHead has no centroids yet: add the clustering hook to '
+                               "the config, default_hooks = dict(clustering=dict("
+                               "type='C2LClusteringHook', ...)) (it clusters before every "
+                               'training epoch), or load a trained checkpoint')
 
     def loss(self, feats1: torch.Tensor, feats2: torch.Tensor, labels1: torch.Tensor,
              labels2: torch.Tensor) -> Dict[str, torch.Tensor]:

@@ -127,7 +127,9 @@ class ISPReID(BaseModel):
                 raise KeyError(
                     f"ISPReID: training sample {ds.metainfo.get('img_path')} has no "
                     "gt_pseudo_seg: add dict(type='LoadPseudoLabels') after image loading in "
-                    "the train pipeline and an ISPClusteringHook to custom_hooks")
+                    "the train pipeline, and the clustering hook that writes the labels to the "
+                    "config: default_hooks = dict(clustering=dict(type='ISPClusteringHook', "
+                    "pipeline=...))")
             pseudo.append(ds.gt_pseudo_seg.data)
         pseudo = torch.stack(pseudo).to(inputs.device)[:, 0]  # (N, H, W)
         out = self._forward_features(inputs)

@@ -61,7 +61,7 @@ def test_store_resolution_and_errors(tmp_path):
     assert clone._reader is None and np.array_equal(clone(dict(sample_idx=0))['gt_parts'], labels[0])
     with pytest.raises(KeyError, match='sample_idx'):
         t(dict(img=np.zeros((16, 8, 3))))
-    with pytest.raises(RuntimeError, match='no store_dir'):
+    with pytest.raises(RuntimeError, match="no store_dir: .*default_hooks = dict\\(clustering="):
         LoadPseudoLabels()(dict(img=np.zeros((2, 2, 3)), sample_idx=0))
     unbound = LoadPseudoLabels(store='other')
     unbound.bind(str(tmp_path))

@@ -1,6 +1,10 @@
+import os.path as osp
+
 import pytest
 import torch
+from mmengine.config import Config
 
+from conftest import ROOT
 from hp_mm.models.heads import ClusterHead
 from hp_mm.structures import cluster_loss
 
@@ -41,7 +45,11 @@ def test_predict_uses_view_one_centroids_and_needs_clustering():
     logits = head.predict(y)
     f = torch.nn.functional.normalize(y, dim=1)
     assert torch.allclose(logits, torch.einsum('bchw,kc->bkhw', f, head.centroids[0]))
-    with pytest.raises(RuntimeError, match='C2LClusteringHook'):
+    with pytest.raises(RuntimeError, match="default_hooks = dict\\(clustering=dict\\("
+                       "type='C2LClusteringHook'"):
         ClusterHead(num_classes=3, channels=4).predict(y)
+    # the message names the form of the repository's C2L configs
+    hooks = Config.fromfile(osp.join(ROOT, 'configs/c2l/c2l_fpn-r18_atr-3class.py')).default_hooks
+    assert hooks.clustering.type == 'C2LClusteringHook'
     with pytest.raises(ValueError, match='shape'):
         head.set_centroids(1, torch.zeros(2, 4))

@@ -1,13 +1,16 @@
 """The ISP model: losses of eq. 7 and the predict fields ReIDMetric and the parsing metric read."""
 import math
+import os.path as osp
 
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 import hp_mm  # noqa: F401
+from conftest import ROOT
 from hp_mm.models.heads.isp_part_head import part_visibility
 from hp_mm.registry import MODELS
 
@@ -102,5 +105,9 @@ def test_isp_concat_global_feature_and_errors():
     data = batch()
     for ds in data['data_samples']:
         del ds.gt_pseudo_seg
-    with pytest.raises(KeyError, match='LoadPseudoLabels'):
+    with pytest.raises(KeyError, match="LoadPseudoLabels.*default_hooks = dict\\(clustering="
+                       "dict\\(type='ISPClusteringHook'"):
         plain(**plain.data_preprocessor(data, True), mode='loss')
+    # the message names the form of the repository's ISP configs
+    hooks = Config.fromfile(osp.join(ROOT, 'configs/isp/isp_r18_minihumans.py')).default_hooks
+    assert hooks.clustering.type == 'ISPClusteringHook'
