@@ -33,7 +33,7 @@ from hp_mm.apis import init_model
 from hp_mm.evaluation.functional import (best_fixed_box_iou, foreground_report,
                                          linear_probe_miou)
 from hp_mm.models.task_modules.clustering.cascaded_clustering import isp_activation
-from hp_mm.registry import DATASETS
+from hp_mm.registry import DATASETS, MODELS
 from hp_mm.utils import register_all_modules
 
 
@@ -73,8 +73,12 @@ def main():
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = init_model(cfg, None if args.checkpoint == 'none' else args.checkpoint,
-                       device=args.device)
+    if args.checkpoint == 'none':  # the config's initialisation (e.g. ImageNet backbone weights)
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        model.to(args.device)
+    else:
+        model = init_model(cfg, args.checkpoint, device=args.device)
     model.eval()
     ds_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
     ds_cfg.update(part_mask_prefix=args.part_mask_prefix, pipeline=[])
