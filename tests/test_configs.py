@@ -138,7 +138,9 @@ NAMED = [p for p in ALL if _backbone_token(p)]
 def test_names_say_the_backbone(path):
     """`<method>_<backbone>_...`: the merged config builds the backbone its name says."""
     kind, number = _backbone_token(path)
-    backbone = Config.fromfile(path).model.backbone
+    cfg = Config.fromfile(path)
+    # a model base builds it as model.backbone; a backbone-only base holds it as `<name>_backbone`
+    backbone = cfg.model.backbone if 'model' in cfg else cfg[f'{kind}{number}_backbone']
     if kind == 'r':
         assert backbone.depth == number, (backbone.type, backbone.depth)
     elif kind == 'hrnet-w':

@@ -5,15 +5,8 @@
 # Lite0 stages 1, 2, 4, 6: 24, 40, 112, 320 channels at strides 4, 8, 16, 32.
 #   OMP_NUM_THREADS=1 python tools/train.py configs/c2l/picie_fpn-lite0_minihumans-atr-3class.py
 # Results (Table 1's rows, 3 seeds, with the references): configs/c2l/README.md.
-_base_ = ['./picie_fpn-r18_minihumans-atr-3class.py']
+_base_ = ['./picie_fpn-r18_minihumans-atr-3class.py', '../_base_/models/efficientnet_lite0.py']
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='EfficientNetLite',
-        arch='lite0',
-        out_indices=(1, 2, 4, 6),
-        norm_cfg=dict(type='BN', eps=1e-3, requires_grad=True),
-        norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint='efficientnet-lite://lite0')),
+    backbone={{_base_.lite0_backbone}},
     neck=dict(in_channels=[24, 40, 112, 320]))
 optim_wrapper = dict(optimizer=dict(lr=1e-4))

@@ -7,16 +7,9 @@
 # reduced by ISP's 1x1 conv + BN + ReLU to M_g (256 channels).
 #   OMP_NUM_THREADS=1 python tools/train.py configs/isp/isp_lite0_minihumans.py
 # Results (3 seeds, side by side with the baseline): configs/isp/README.md.
-_base_ = ['./isp_r18_minihumans.py']
+_base_ = ['./isp_r18_minihumans.py', '../_base_/models/efficientnet_lite0.py']
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='EfficientNetLite',
-        arch='lite0',
-        out_indices=(1, 2, 4, 6),
-        norm_cfg=dict(type='BN', eps=1e-3, requires_grad=True),
-        norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint='efficientnet-lite://lite0')),
+    backbone={{_base_.lite0_backbone}},
     neck=dict(in_channels=[24, 40, 112, 320]))
 max_epochs = 24
 default_hooks = dict(checkpoint=dict(interval=max_epochs))

@@ -5,15 +5,9 @@
 # download). A Lite0 step costs ~1.9x a half-width ResNet-18 step here, so 1,550 iterations take the
 # wall time of that config's 3,000. README.md has the measured run and what was tried.
 # python tools/train.py configs/lip/fpn_lite0_minihumans.py
-_base_ = ['./fpn_r18_minihumans.py']
+_base_ = ['./fpn_r18_minihumans.py', '../_base_/models/efficientnet_lite0.py']
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='EfficientNetLite',
-        arch='lite0',
-        out_indices=(1, 2, 4, 6),  # 24, 40, 112, 320 channels at strides 4, 8, 16, 32
-        norm_cfg=dict(type='BN', eps=1e-3, requires_grad=True),
-        init_cfg=dict(type='Pretrained', checkpoint='efficientnet-lite://lite0')),
+    backbone={{_base_.lite0_backbone}},
     neck=dict(in_channels=[24, 40, 112, 320]))
 max_iters = 1550
 param_scheduler = [
