@@ -174,6 +174,15 @@ def test_probe_reid_parts_tool(market_root, tmp_path, config):
     assert 0 <= res['activation']['auc'] <= 1 and 0 <= res['linear_probe']['foreground_iou'] <= 100
     assert ('part_head' in res) == (config == CONFIG)
     assert 'activation AUC' in proc.stdout
+    if config == CONFIG:  # the random neck of a 'none' checkpoint is seeded: same seed, same figures
+        again, other = str(tmp_path / 'again.json'), str(tmp_path / 'other.json')
+        run_tool(['tools/analysis_tools/probe_reid_parts.py', config, 'none', '--out', again,
+                  '--cfg-options'] + opts)
+        run_tool(['tools/analysis_tools/probe_reid_parts.py', config, 'none', '--out', other,
+                  '--seed', '1', '--cfg-options'] + opts)
+        res_again, res_other = json.load(open(again)), json.load(open(other))
+        assert res_again['activation'] == res['activation'] and res_again['part_head'] == res['part_head']
+        assert res_other['seed'] == 1 and res_other['part_head'] != res['part_head']
 
 
 HRNET_CONFIG = 'configs/isp/isp_hrnet-w32_market1501.py'

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
+from mmengine.runner import set_random_seed
 
 from hp_mm.apis import init_model
 from hp_mm.evaluation.functional import (best_fixed_box_iou, foreground_report,
@@ -44,6 +45,9 @@ def parse_args():
     parser.add_argument('--images', type=int, default=256, help='training images used')
     parser.add_argument('--part-mask-prefix', default='hp_mm_part_masks')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--seed', type=int, default=0,
+                        help="seed of the layers a 'none' checkpoint leaves random (e.g. a new neck) "
+                             'and of the linear probe')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings (e.g. the data_root)')
@@ -74,6 +78,7 @@ def main():
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if args.checkpoint == 'none':  # the config's initialisation (e.g. ImageNet backbone weights)
+        set_random_seed(args.seed)  # the layers the initialisation leaves random
         model = MODELS.build(cfg.model)
         model.init_weights()
         model.to(args.device)
@@ -105,13 +110,14 @@ def main():
             if head is not None:
                 probs.append(head(f).softmax(1).cpu())
     feats, fg = torch.cat(feats), torch.cat(masks)
-    res = dict(config=args.config, checkpoint=args.checkpoint, images=n,
+    res = dict(config=args.config, checkpoint=args.checkpoint, seed=args.seed, images=n,
                feature_shape=list(feats.shape[1:]))
     res['activation'] = foreground_report(isp_activation(feats), fg)
     half = n // 2
     flat = feats.permute(0, 2, 3, 1).reshape(n, -1, feats.shape[1])
     probe = linear_probe_miou(flat[:half].reshape(-1, feats.shape[1]), fg[:half].flatten().long(),
-                              flat[half:].reshape(-1, feats.shape[1]), fg[half:].flatten().long(), 2)
+                              flat[half:].reshape(-1, feats.shape[1]), fg[half:].flatten().long(), 2,
+                              seed=args.seed)
     res['linear_probe'] = dict(foreground_iou=probe['iou'][1], acc=probe['acc'])
     box_iou, box = best_fixed_box_iou(fg)
     res['best_fixed_box'] = dict(foreground_iou=box_iou, rows_cols=list(box))
