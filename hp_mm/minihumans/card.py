@@ -131,7 +131,7 @@ def format_card(card):
 
     Args:
         card (dict): Output of :func:`build_card` (plus optional extras such
-            as ``rate`` or ``reid``).
+            as ``rate``, ``reid`` or ``photo_style``).
 
     Returns:
         str: Multi-line text.
@@ -157,4 +157,6 @@ def format_card(card):
     if 'reid' in card:
         for k, v in card['reid'].items():
             lines.append(f'{k}: {v}')
+    if 'photo_style' in card:
+        lines.append(f"photo style: {card['photo_style']}")
     return '\n'.join(lines)

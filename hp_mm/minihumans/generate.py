@@ -107,14 +107,17 @@ def generate_dataset(fmt, out_dir, num_train, num_val, seed=0, workers=1,
         dry_run (bool): Render and compute the card without writing files.
         progress (bool): Show a progress bar.
         return_records (bool): Also return the per-image records.
-        **kwargs: Writer options (single-person and Market-1501:
-            ``background_clutter``; Market-1501: ``images_per_camera``,
-            ``distractor_frac``, ``junk_frac``).
+        **kwargs: Writer options (all formats: the photo style's
+            ``background_blur`` and ``garment_pattern_prob``, see
+            :class:`hp_mm.minihumans.writers.BaseWriter`; single-person and
+            Market-1501: ``background_clutter``; Market-1501:
+            ``images_per_camera``, ``distractor_frac``, ``junk_frac``).
 
     Returns:
         dict | tuple[dict, list]: The dataset card (see
         :func:`hp_mm.minihumans.card.build_card`) with ``rate``
-        (images/s), ``seconds`` and ``workers``; and the records when
+        (images/s), ``seconds``, ``workers`` and, when set, the
+        ``photo_style`` options; and the records when
         ``return_records``. Unless ``dry_run``, the card is also written to
         ``<out_dir>/minihumans_card.json``.
     """
@@ -132,6 +135,8 @@ def generate_dataset(fmt, out_dir, num_train, num_val, seed=0, workers=1,
     writer.extend_card(card, records)
     card.update(rate=len(jobs) / max(seconds, 1e-9), seconds=seconds,
                 workers=workers, seed=seed)
+    if writer.photo_style.active:
+        card['photo_style'] = writer.photo_style.as_dict()
     if not dry_run:
         os.makedirs(out_dir, exist_ok=True)
         write_json(osp.join(out_dir, CARD_FILE), card)

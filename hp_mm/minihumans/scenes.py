@@ -12,6 +12,7 @@ import numpy as np
 from . import labels as L
 from .appearance import sample_appearance, sample_texture
 from .body import Skeleton, sample_pose, sample_shape
+from .photo_style import PhotoStyle, style_generator
 from .render import Canvas, draw_person
 from .textures import occluder_polygon, render_background
 
@@ -50,6 +51,14 @@ class Sample:
 
 def _seed(rng):
     return int(rng.integers(0, 2**62))
+
+
+def _style_and_rng(style, rng):
+    """Check the photo-style arguments; None means no style."""
+    style = PhotoStyle() if style is None else style
+    if style.active and rng is None:
+        raise ValueError('a photo style needs its own generator (style_rng)')
+    return style
 
 
 def finish_image(img, rng, noise=4, blur_prob=0.4, jitter=True):
@@ -160,7 +169,8 @@ FRAMINGS = {'full': 0.46, 'upper': 0.26, 'cut': 0.2, 'headless': 0.08}
 
 def single_person_sample(rng, fmt='lip', view=None, framing=None,
                          pose_kind=None, max_size=None, occlusion_prob=0.3,
-                         size_range=(120, 500), background_clutter=(2, 9)):
+                         size_range=(120, 500), background_clutter=(2, 9),
+                         style=None, style_rng=None):
     """Render a loose crop around one person (LIP / ATR style).
 
     Args:
@@ -178,13 +188,20 @@ def single_person_sample(rng, fmt='lip', view=None, framing=None,
         size_range (tuple[int, int]): Range of the image height.
         background_clutter (tuple[int, int]): Range of the number of
             background shapes.
+        style (PhotoStyle | None): Photo style (patterned garments, blurred
+            background); None draws the default image.
+        style_rng (np.random.Generator | None): The style's own generator
+            (required with an active style); ``rng`` makes the same draws
+            with or without a style, so maps and layout do not change.
 
     Returns:
         Sample: The image (H, W, 3), maps (H, W) and ``attributes`` with
         ``occlusion``, ``full_body``, ``upper_body``, ``head_missed``,
         ``back_view`` (plus ``truncated``, ``occluded`` and ``framing``).
     """
+    style = _style_and_rng(style, style_rng)
     shape, pose, app = sample_person(rng, fmt, view, pose_kind)
+    app = style.pattern_garments(app, style_rng)
     if framing is None:
         names = list(FRAMINGS)
         framing = names[rng.choice(len(names),
@@ -221,7 +238,7 @@ def single_person_sample(rng, fmt='lip', view=None, framing=None,
             origin * f
     h, w = max(int(round(img_h)), 16), max(int(round(img_w)), 16)
     bg = render_background(rng, h, w, clutter=background_clutter)
-    canvas = Canvas(bg)
+    canvas = Canvas(style.blur_background(bg, style_rng))
     info = draw_person(canvas, shape, pose, app, scale, origin, 1, rng,
                        light=u(-0.25, 0.25))
     hidden = 0
@@ -255,7 +272,7 @@ def _scene_people(rng, n, h, w, fmt):
 
 def scene_sample(rng, fmt='cihp', num_persons=None, min_persons=1,
                  max_persons=6, max_size=None, occlusion_prob=0.2,
-                 min_pixels=24):
+                 min_pixels=24, style=None):
     """Render a multi-person scene (CIHP / MHP / PASCAL / COCO style).
 
     People stand on a ground plane: farther people are smaller and higher
@@ -275,12 +292,16 @@ def scene_sample(rng, fmt='cihp', num_persons=None, min_persons=1,
         min_pixels (int): People left with fewer visible pixels are
             removed from the scene (it is redrawn without them), or moved
             when fewer than ``min_persons`` would remain.
+        style (PhotoStyle | None): Photo style; its generators are keyed by
+            each person's and the background's seeds (drawn from ``rng``
+            as without a style), so maps and layout do not change.
 
     Returns:
         Sample: Image (H, W, 3), maps (H, W) with ``human`` in 1..N
         (contiguous, far to near) and ``persons`` (attributes per person,
         including ``back_view`` and ``pixels``).
     """
+    style = PhotoStyle() if style is None else style
     n = num_persons or int(rng.integers(min_persons, max_persons + 1))
     h = rng.uniform(300, 500)
     w = h * rng.uniform(1.0, 1.5)
@@ -296,7 +317,7 @@ def scene_sample(rng, fmt='cihp', num_persons=None, min_persons=1,
         last = attempt == tries - 1
         sample, hidden = _draw_scene(people, keep, h, w, f, fmt, bg_seed, occ,
                                      occ_seed, fin_seed,
-                                     0 if last else min_pixels)
+                                     0 if last else min_pixels, style)
         if not hidden:
             return sample
         if len(keep) - len(hidden) >= min_persons:
@@ -308,14 +329,16 @@ def scene_sample(rng, fmt='cihp', num_persons=None, min_persons=1,
 
 
 def _draw_scene(people, keep, h, w, f, fmt, bg_seed, occ, occ_seed,
-                fin_seed, min_pixels):
+                fin_seed, min_pixels, style):
     hh, ww = max(int(round(h * f)), 16), max(int(round(w * f)), 16)
-    canvas = Canvas(render_background(np.random.default_rng(bg_seed), hh, ww))
+    bg = render_background(np.random.default_rng(bg_seed), hh, ww)
+    canvas = Canvas(style.blur_background(bg, style_generator(bg_seed)))
     infos = []
     for idx, k in enumerate(keep, 1):
         p = people[k]
         prng = np.random.default_rng(p['seed'])
         shape, pose, app = sample_person(prng, fmt)
+        app = style.pattern_garments(app, style_generator(p['seed']))
         scale = p['height'] * f
         x_lo, x_hi, _ = _extent(shape, pose)
         origin = np.array([p['x'] * f - (x_lo + x_hi) / 2 * scale,
@@ -362,7 +385,7 @@ def _behind_others(canvas, idx, info):
 
 
 def reid_sample(rng, identity, camera, h=128, w=64, occlusion_prob=0.12,
-                     junk=False):
+                junk=False, style=None, style_rng=None):
     """Render a pedestrian crop as a re-ID detector box (Market-1501 style).
 
     Args:
@@ -377,10 +400,16 @@ def reid_sample(rng, identity, camera, h=128, w=64, occlusion_prob=0.12,
         occlusion_prob (float): Probability of an occluding object.
         junk (bool): Make a junk box (mostly background, a sliver of a
             person).
+        style (PhotoStyle | None): Photo style; only its background blur
+            applies here (an identity's garments are styled once, with the
+            identity, by the writer).
+        style_rng (np.random.Generator | None): The style's own generator
+            (required with an active style).
 
     Returns:
         Sample: The crop, maps and ``attributes``.
     """
+    style = _style_and_rng(style, style_rng)
     shape, pose, app = sample_person(
         rng, 'market1501', app=identity['app'], shape=identity['shape'],
         back_prob=0.4, max_yaw=70.0,
@@ -394,8 +423,9 @@ def reid_sample(rng, identity, camera, h=128, w=64, occlusion_prob=0.12,
         cx = w / 2 + rng.choice([-1, 1]) * u(0.45, 0.75) * w
         top = u(-0.3, 0.5) * h
     origin = np.array([cx - (x_lo + x_hi) / 2 * scale, top])
-    canvas = Canvas(render_background(rng, h, w, clutter=camera['clutter'],
-                                      base=camera['base']))
+    bg = render_background(rng, h, w, clutter=camera['clutter'],
+                           base=camera['base'])
+    canvas = Canvas(style.blur_background(bg, style_rng))
     info = draw_person(canvas, shape, pose, app, scale, origin, 1, rng,
                        light=u(-0.2, 0.2))
     hidden = 0

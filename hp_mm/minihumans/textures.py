@@ -19,7 +19,10 @@ def texture_patch(tex, x0, y0, h, w, scale, rng):
         h (int): Window height H.
         w (int): Window width W.
         scale (float): Pixels per body unit (the person height in pixels).
-        rng (np.random.Generator): Random generator (noise textures).
+        rng (np.random.Generator): Random generator of noise textures; a
+            texture with a ``seed`` entry (photo-style patterns) draws its
+            noise from ``default_rng((seed, x0, y0))`` instead, leaving
+            ``rng`` untouched.
 
     Returns:
         np.ndarray: Colours, shape (H, W, 3) uint8, or shape (3, ) for a solid
@@ -34,6 +37,8 @@ def texture_patch(tex, x0, y0, h, w, scale, rng):
     if kind == 'noise':
         cell = max(period / 2.0, 2.0)
         gh, gw = int(h / cell) + 2, int(w / cell) + 2
+        if 'seed' in tex:
+            rng = np.random.default_rng((tex['seed'], x0, y0))
         grid = rng.random((gh, gw), np.float32)
         t = cv2.resize(grid, (w, h), interpolation=cv2.INTER_LINEAR)
         t = t[..., None]

@@ -22,6 +22,7 @@ from . import labels as L
 from .appearance import sample_appearance
 from .body import sample_shape
 from .card import image_record
+from .photo_style import PhotoStyle, style_generator
 from .scenes import FORMAT_OPTIONS, reid_sample, scene_sample, \
     single_person_sample
 from .textures import palette_colour
@@ -133,6 +134,21 @@ class BaseWriter:
             the format's default (``default_clutter``: as busy as the person).
             (0, 0) leaves a shaded, often blurred gradient (a plain wall,
             pavement or studio backdrop). Single-person and re-ID formats.
+        background_blur (tuple[float, float] | None): Photo style (all
+            formats): the rendered background, before people are drawn, is
+            Gaussian-blurred with a sigma drawn uniformly from ``(lo, hi)``
+            in pixels per 100 px of image height (``0 <= lo <= hi``). None
+            (default) leaves it as is.
+        garment_pattern_prob (float | None): Photo style (all formats):
+            probability in [0, 1] that each solid garment gets stripes,
+            checks, dots or noise in its own base colour (skin, hair, shoes,
+            belts and bags untouched). None (default) leaves outfits as is.
+            Re-ID identities are styled once, so all their images agree.
+
+    The photo style draws from generators of its own
+    (:mod:`hp_mm.minihumans.photo_style`): with it the images show the same
+    people, poses, colours and background layout, and the label maps and
+    records are those of the default data.
     """
     fmt = ''
     splits = ('train', 'val')
@@ -140,7 +156,8 @@ class BaseWriter:
     supports_clutter = True  # False: multi-person scenes keep their own
 
     def __init__(self, root, seed=0, max_size=None, dry_run=False,
-                 background_clutter=None, **kwargs):
+                 background_clutter=None, background_blur=None,
+                 garment_pattern_prob=None, **kwargs):
         if kwargs:
             raise TypeError(f'{type(self).__name__}: unknown options '
                             f'{sorted(kwargs)}')
@@ -153,6 +170,7 @@ class BaseWriter:
             raise ValueError('background_clutter must be (min, max) with '
                              f'0 <= min <= max, got {background_clutter!r}')
         self.background_clutter = clutter
+        self.photo_style = PhotoStyle(background_blur, garment_pattern_prob)
         self.root = root
         self.seed = int(seed)
         self.max_size = max_size
@@ -227,7 +245,9 @@ class LIPWriter(BaseWriter):
         split, i, index, sid = job
         s = single_person_sample(self.rng(index), self.render_fmt,
                                  max_size=self.max_size,
-                                 background_clutter=self.background_clutter)
+                                 background_clutter=self.background_clutter,
+                                 style=self.photo_style,
+                                 style_rng=style_generator(self.seed, index))
         label = self.labels_of(s)
         if not self.dry_run:
             self.write(split, sid, s.img, label)
@@ -293,7 +313,7 @@ class _SceneWriter(BaseWriter):
         return scene_sample(self.rng(index), self.fmt,
                             min_persons=self.min_persons,
                             max_persons=self.max_persons,
-                            max_size=self.max_size)
+                            max_size=self.max_size, style=self.photo_style)
 
     def scene(self, index):
         """Render a scene; return (sample, labels, contiguous humans,
@@ -476,9 +496,12 @@ class Market1501Writer(BaseWriter):
 
     def __init__(self, root, seed=0, max_size=None, dry_run=False,
                  images_per_camera=3, distractor_frac=0.1, junk_frac=0.05,
-                 background_clutter=None):
+                 background_clutter=None, background_blur=None,
+                 garment_pattern_prob=None):
         super().__init__(root, seed, None, dry_run,
-                         background_clutter=background_clutter)
+                         background_clutter=background_clutter,
+                         background_blur=background_blur,
+                         garment_pattern_prob=garment_pattern_prob)
         self.images_per_camera = images_per_camera
         self.distractor_frac = distractor_frac
         self.junk_frac = junk_frac
@@ -540,14 +563,17 @@ class Market1501Writer(BaseWriter):
     def identity(self, pid):
         """Fixed body and outfit of an identity."""
         if pid not in self._ids:
-            self._ids[pid] = self._new_identity(
-                np.random.default_rng((self.seed, pid, 1)))
+            self._ids[pid] = self._new_identity(self.seed, pid, 1)
         return self._ids[pid]
 
-    @staticmethod
-    def _new_identity(rng):
-        return dict(shape=sample_shape(rng), app=sample_appearance(
-            rng, **FORMAT_OPTIONS['market1501']))
+    def _new_identity(self, *key):
+        """Body and outfit drawn from ``default_rng(key)``, the outfit
+        styled by the photo style's generator of the same key."""
+        rng = np.random.default_rng(key)
+        shape = sample_shape(rng)
+        app = sample_appearance(rng, **FORMAT_OPTIONS['market1501'])
+        return dict(shape=shape, app=self.photo_style.pattern_garments(
+            app, style_generator(*key)))
 
     def camera(self, cam):
         """Background palette and colour temperature of a camera."""
@@ -566,10 +592,10 @@ class Market1501Writer(BaseWriter):
         if kind == 'id':
             ident = self.identity(pid)
         else:
-            ident = self._new_identity(np.random.default_rng(
-                (self.seed, index, 3)))
+            ident = self._new_identity(self.seed, index, 3)
         s = reid_sample(self.rng(index), ident, self.camera(cam),
-                             junk=kind == 'junk')
+                        junk=kind == 'junk', style=self.photo_style,
+                        style_rng=style_generator(self.seed, index))
         label = self.labels_of(s)
         if not self.dry_run:
             imwrite(self.path(self.base, d, stem + '.jpg'), s.img)

@@ -1,21 +1,19 @@
 """MiniHumans: determinism, dataset-card properties, left/right and layouts."""
 import glob
 import json
-import os
 import os.path as osp
 import re
-import sys
 from collections import defaultdict
 
 import cv2
 import numpy as np
 import pytest
+from conftest import run_tool
 
 from hp_mm.minihumans import (VAL_OFFSET, format_card,
                                        generate_dataset, render_scene,
                                        render_single_person)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MARKET_RE = re.compile(r'([-\d]+)_c(\d)s(\d)_(\d+)_(\d+)')
 
 
@@ -345,16 +343,11 @@ def test_market1501_layout_and_splits(tmp_path):
 
 
 def test_cli_prints_rate_and_card(tmp_path):
-    import subprocess
     out = str(tmp_path / 'cli')
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep +
-               os.environ.get('PYTHONPATH', ''))
-    proc = subprocess.run([
-        sys.executable, 'tools/dataset_converters/generate_minihumans.py',
-        'lip', out, '--num-train', '4', '--num-val', '2', '--seed', '0',
-        '--workers', '2', '--max-size', '64', '--no-progress'
-    ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = run_tool([
+        'tools/dataset_converters/generate_minihumans.py', 'lip', out,
+        '--num-train', '4', '--num-val', '2', '--seed', '0', '--workers', '2',
+        '--max-size', '64', '--no-progress'], timeout=300)
     assert 'images/s' in proc.stdout and 'Left-arm' in proc.stdout
     assert len(read_lines(osp.join(out, 'TrainVal_images',
                                    'train_id.txt'))) == 4
