@@ -11,3 +11,6 @@ lite0_backbone = dict(
     norm_cfg=dict(type='BN', eps=1e-3, requires_grad=True),
     norm_eval=False,
     init_cfg=dict(type='Pretrained', checkpoint='efficientnet-lite://lite0'))
+# The same backbone without its stride-32 stage (stages 1, 2, 4: 24, 40, 112 channels at strides 4, 8, 16),
+# for heads that want local detail only (ISP's M_g in configs/isp/isp_lite0_minihumans.py).
+lite0_backbone_strides_4_to_16 = dict(lite0_backbone, out_indices=(1, 2, 4))
