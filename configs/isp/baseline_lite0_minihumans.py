@@ -3,15 +3,8 @@
 # baseline_r18_minihumans.py (24 epochs, Adam 1e-3, x0.1 at 18): the control of
 # isp_lite0_minihumans.py, same backbone and schedule.
 #   OMP_NUM_THREADS=1 python tools/train.py configs/isp/baseline_lite0_minihumans.py
-_base_ = ['./baseline_r18_minihumans.py']
+_base_ = ['./baseline_r18_minihumans.py', '../_base_/models/efficientnet_lite0.py']
 model = dict(
     channels_last=False,
-    backbone=dict(
-        _delete_=True,
-        type='EfficientNetLite',
-        arch='lite0',
-        out_indices=(6, ),
-        norm_cfg=dict(type='BN', eps=1e-3, requires_grad=True),
-        norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint='efficientnet-lite://lite0')),
+    backbone={{_base_.lite0_backbone_last_stage}},
     head=dict(in_channels=320))

@@ -14,3 +14,6 @@ lite0_backbone = dict(
 # The same backbone without its stride-32 stage (stages 1, 2, 4: 24, 40, 112 channels at strides 4, 8, 16),
 # for heads that want local detail only (ISP's M_g in configs/isp/isp_lite0_minihumans.py).
 lite0_backbone_strides_4_to_16 = dict(lite0_backbone, out_indices=(1, 2, 4))
+# Its last stage only (stage 6: 320 channels at stride 32), for global-feature heads
+# (configs/isp/baseline_lite0_minihumans.py).
+lite0_backbone_last_stage = dict(lite0_backbone, out_indices=(6, ))
