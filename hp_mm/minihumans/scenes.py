@@ -53,8 +53,8 @@ def _seed(rng):
     return int(rng.integers(0, 2**62))
 
 
-def _style_and_rng(style, rng):
-    """Check the photo-style arguments; None means no style."""
+def _checked_style(style, rng):
+    """The photo style to apply (None: none); an active one needs its own generator."""
     style = PhotoStyle() if style is None else style
     if style.active and rng is None:
         raise ValueError('a photo style needs its own generator (style_rng)')
@@ -199,7 +199,7 @@ def single_person_sample(rng, fmt='lip', view=None, framing=None,
         ``occlusion``, ``full_body``, ``upper_body``, ``head_missed``,
         ``back_view`` (plus ``truncated``, ``occluded`` and ``framing``).
     """
-    style = _style_and_rng(style, style_rng)
+    style = _checked_style(style, style_rng)
     shape, pose, app = sample_person(rng, fmt, view, pose_kind)
     app = style.pattern_garments(app, style_rng)
     if framing is None:
@@ -409,7 +409,7 @@ def reid_sample(rng, identity, camera, h=128, w=64, occlusion_prob=0.12,
     Returns:
         Sample: The crop, maps and ``attributes``.
     """
-    style = _style_and_rng(style, style_rng)
+    style = _checked_style(style, style_rng)
     shape, pose, app = sample_person(
         rng, 'market1501', app=identity['app'], shape=identity['shape'],
         back_prob=0.4, max_yaw=70.0,
