@@ -9,23 +9,53 @@ Note:
     B: number of problems. N: points per problem (padded). C: feature channels.
     K: number of clusters.
 """
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
 
 from hp_mm.structures.distances import squared_norms
+from .distance_bounds import (bounds_from_scores, half_separation, rows_to_check,
+                              score_tolerance, shift_bounds_)
 
 #: rows per chunk when computing point-to-centroid distances (bounds the B x chunk x K buffer)
 ASSIGN_CHUNK = 65536
+#: values per gathered slice when only some rows are re-assigned (16 MB of float32)
+GATHER_ELEMENTS = 1 << 22
+#: above this fraction of a problem's rows to re-check, a bounded assignment reads all rows
+#: (gathering copies the rows it reads; 0.6-1.0 measured alike on the CPU, 0.7 makes the
+#: first update after the seeding, where every point must be checked, a plain pass)
+GATHER_MAX_FRACTION = 0.7
+
+
+class Assignment(NamedTuple):
+    """Result of one assignment pass (fields not asked for are None).
+
+    labels (B, N) int64, -1 where masked; score (B, N) ``min_k ||c_k||^2 - 2 x.c_k``
+    (add ``||x||^2`` for the squared distance); second (B, N) the second smallest
+    score (``inf`` when K = 1); sums (B, K, C) and counts (B, K) int64 of the points
+    per cluster."""
+    labels: Tensor
+    score: Tensor
+    second: Optional[Tensor] = None
+    sums: Optional[Tensor] = None
+    counts: Optional[Tensor] = None
+
+
+def _scores(xs: Tensor, ct: Tensor, c_sq: Tensor, with_second: bool):
+    """Best score, its centroid and (optionally) the second best score of rows xs
+    (B, n, C) against ``ct = -2 c^T`` (B, C, K) and ``c_sq`` (B, 1, K)."""
+    d = torch.bmm(xs, ct).add_(c_sq)
+    dmin, lab = d.min(dim=-1)
+    second = d.scatter_(-1, lab[..., None], float('inf')).amin(-1) if with_second else None
+    return dmin, lab, second
 
 
 def _assign_chunks(x: Tensor, centroids: Tensor, mask: Optional[Tensor], chunk: int,
-                   with_sums: bool):
-    """One pass over ``x`` in row chunks: nearest centroid, the ranking score
-    ``min_k ||c_k||^2 - 2 x.c_k`` (add ``||x||^2`` for the squared distance) and, when
-    ``with_sums``, the per-cluster sums (one-hot matmul, deterministic on GPU) and
-    counts of that assignment. Masked points get label -1."""
+                   with_sums: bool, with_second: bool = False) -> Assignment:
+    """One pass over ``x`` in row chunks: nearest centroid, the ranking score, and when
+    asked the second best score and the per-cluster sums (one-hot matmul, deterministic
+    on GPU) and counts of that assignment. Masked points get label -1."""
     B, N, C = x.shape
     K = centroids.shape[1]
     c = centroids.to(x.dtype)
@@ -35,19 +65,79 @@ def _assign_chunks(x: Tensor, centroids: Tensor, mask: Optional[Tensor], chunk: 
         mask = None
     labels = torch.empty(B, N, dtype=torch.int64, device=x.device)
     score = torch.empty(B, N, dtype=x.dtype, device=x.device)
+    second = torch.empty(B, N, dtype=x.dtype, device=x.device) if with_second else None
     sums = x.new_zeros(B, K + 1, C) if with_sums else None
     for s in range(0, N, chunk):
         xs = x[:, s:s + chunk]
-        dmin, lab = torch.bmm(xs, ct).add_(c_sq).min(dim=-1)
+        dmin, lab, dsec = _scores(xs, ct, c_sq, with_second)
         if mask is not None:
             lab.masked_fill_(~mask[:, s:s + chunk], -1)
         labels[:, s:s + chunk] = lab
         score[:, s:s + chunk] = dmin
+        if with_second:
+            second[:, s:s + chunk] = dsec
         if with_sums:
             sums.baddbmm_(_one_hot(lab, K, x.dtype), xs)
     if not with_sums:
-        return labels, score
-    return labels, score, sums[:, :K], _counts(labels, K)
+        return Assignment(labels, score, second)
+    return Assignment(labels, score, second, sums[:, :K], _counts(labels, K))
+
+
+def _pad_rows(b: Tensor, n: Tensor, B: int) -> Tuple[Tensor, Tensor, Tensor]:
+    """Row indices ``n`` of problems ``b`` (sorted by problem) packed per problem:
+    rows (B, width) int64 (0 in the padding), the slot of each index within its
+    problem, and valid (B, width) bool."""
+    num = torch.bincount(b, minlength=B)
+    slot = torch.arange(b.numel(), device=b.device) - (torch.cumsum(num, 0) - num)[b]
+    width = int(num.max()) if B and b.numel() else 0
+    rows = torch.zeros(B, width, dtype=torch.int64, device=b.device)
+    valid = torch.zeros(B, width, dtype=torch.bool, device=b.device)
+    rows[b, slot] = n
+    valid[b, slot] = True
+    return rows, slot, valid
+
+
+def _gather_rows(x: Tensor, rows: Tensor, out: Optional[Tensor] = None) -> Tensor:
+    """``x[b, rows[b, j]]`` for every problem: (B, N, C), (B, w) -> (B, w, C). Whole rows
+    are copied (``index_select`` on the flattened points) when ``x`` is contiguous, into
+    ``out`` (a flat buffer of at least B * w * C values) when given: writing to memory
+    already touched is several times faster than to a new allocation."""
+    B, N, C = x.shape
+    if not x.is_contiguous():
+        return torch.gather(x, 1, rows[..., None].expand(-1, -1, C))
+    offset = torch.arange(B, device=x.device)[:, None] * N
+    flat = (rows + offset).flatten()
+    if out is None:
+        return x.view(B * N, C).index_select(0, flat).view(B, -1, C)
+    dest = out[:flat.numel() * C].view(flat.numel(), C)
+    return torch.index_select(x.view(B * N, C), 0, flat, out=dest).view(B, -1, C)
+
+
+def _assign_rows(x: Tensor, centroids: Tensor, check: Tensor, buffer: Tensor):
+    """Assignment pass over the rows where ``check`` (B, N) is True only: those rows
+    are gathered per problem into ``buffer`` (flat, at least B * C values), as many
+    rows per slice as it holds.
+
+    Returns:
+        tuple: problem and row index (M,) of the checked points (row-major), their
+        labels, best and second best scores (M,).
+    """
+    B, N, C = x.shape
+    c = centroids.to(x.dtype)
+    c_sq = (c * c).sum(-1)[:, None, :]
+    ct = (-2.0 * c).transpose(1, 2)
+    b, n = check.nonzero(as_tuple=True)
+    rows, slot, valid = _pad_rows(b, n, B)
+    width = rows.shape[1]
+    step = max(1, min(width, buffer.numel() // (B * C)))
+    lab = torch.empty(B, width, dtype=torch.int64, device=x.device)
+    best = torch.empty(B, width, dtype=x.dtype, device=x.device)
+    second = torch.empty_like(best)
+    for s in range(0, width, step):
+        points = _gather_rows(x, rows[:, s:s + step], buffer)  # (B, step, C)
+        best[:, s:s + step], lab[:, s:s + step], second[:, s:s + step] = _scores(
+            points, ct, c_sq, True)
+    return b, n, lab[b, slot], best[b, slot], second[b, slot]
 
 
 def _one_hot(labels: Tensor, K: int, dtype: torch.dtype) -> Tensor:
@@ -75,14 +165,11 @@ def _moved_sums(x: Tensor, prev: Tensor, labels: Tensor, K: int) -> Tuple[Tensor
     """
     B, N, C = x.shape
     b, n = (labels != prev).nonzero(as_tuple=True)  # row-major: by problem, then point
-    num = torch.bincount(b, minlength=B)
-    slot = torch.arange(b.numel(), device=x.device) - (torch.cumsum(num, 0) - num)[b]
-    width = int(num.max()) if B else 0
-    rows = torch.zeros(B, width, dtype=torch.int64, device=x.device)
-    new = torch.full((B, width), -1, dtype=torch.int64, device=x.device)
+    rows, slot, _ = _pad_rows(b, n, B)
+    new = torch.full(rows.shape, -1, dtype=torch.int64, device=x.device)
     old = torch.full_like(new, -1)
-    rows[b, slot], new[b, slot], old[b, slot] = n, labels[b, n], prev[b, n]
-    points = torch.gather(x, 1, rows[..., None].expand(-1, -1, C))         # (B, width, C)
+    new[b, slot], old[b, slot] = labels[b, n], prev[b, n]
+    points = _gather_rows(x, rows)                                         # (B, width, C)
     sign = _one_hot(new, K, x.dtype) - _one_hot(old, K, x.dtype)           # (B, K + 1, width)
     return torch.bmm(sign, points)[:, :K], _counts(new, K) - _counts(old, K)
 
@@ -106,14 +193,14 @@ def nearest_centroid(x: Tensor, centroids: Tensor, mask: Optional[Tensor] = None
     Returns:
         tuple: labels (B, N) int64 and squared distances to that centroid (B, N).
     """
-    labels, score = _assign_chunks(x, centroids, mask, chunk, with_sums=False)
-    return labels, _distances(score, squared_norms(x), mask)
+    a = _assign_chunks(x, centroids, mask, chunk, with_sums=False)
+    return a.labels, _distances(a.score, squared_norms(x), mask)
 
 
 def nearest_labels(x: Tensor, centroids: Tensor, mask: Optional[Tensor] = None,
                    chunk: int = ASSIGN_CHUNK) -> Tensor:
     """Labels of :func:`nearest_centroid` only (B, N) int64, without the distances."""
-    return _assign_chunks(x, centroids, mask, chunk, with_sums=False)[0]
+    return _assign_chunks(x, centroids, mask, chunk, with_sums=False).labels
 
 
 def cluster_sums(x: Tensor, centroids: Tensor, mask: Optional[Tensor] = None,
@@ -130,8 +217,8 @@ def cluster_sums(x: Tensor, centroids: Tensor, mask: Optional[Tensor] = None,
         tuple: labels (B, N) int64 (-1 where masked), squared distances (B, N),
         per-cluster sums (B, K, C) and counts (B, K) int64 of that assignment.
     """
-    labels, score, sums, counts = _assign_chunks(x, centroids, mask, chunk, with_sums=True)
-    return labels, _distances(score, squared_norms(x), mask), sums, counts
+    a = _assign_chunks(x, centroids, mask, chunk, with_sums=True)
+    return a.labels, _distances(a.score, squared_norms(x), mask), a.sums, a.counts
 
 
 def reseed_empty(centroids: Tensor, counts: Tensor, x: Tensor, dists: Tensor,
@@ -167,19 +254,22 @@ def reseed_empty(centroids: Tensor, counts: Tensor, x: Tensor, dists: Tensor,
 
 
 def lloyd(x: Tensor, mask: Tensor, centroids: Tensor, max_iter: int,
-          chunk: int = ASSIGN_CHUNK) -> Tuple[Tensor, Tensor, int]:
+          chunk: int = ASSIGN_CHUNK, bounds: bool = True) -> Tuple[Tensor, Tensor, int]:
     """Batched Lloyd iterations from given initial centroids.
 
-    One iteration = assign every valid point to its nearest centroid (squared L2),
-    then move each centroid to the mean of its points (empty clusters:
-    :func:`reseed_empty`). The loop stops early once no label changes (a fixed point:
-    further iterations would change nothing). The returned labels are the assignment
-    to the returned centroids, exactly as ``max_iter`` plain iterations followed by an
-    assignment.
+    One iteration = move each centroid to the mean of its points (empty clusters:
+    :func:`reseed_empty`), then assign every valid point to its nearest centroid
+    (squared L2); the first assignment is to the initial centroids. The loop stops
+    early once no label changes (a fixed point: further iterations would change
+    nothing). The returned labels are the assignment to the returned centroids,
+    exactly as ``max_iter`` plain iterations followed by an assignment.
 
     Cost: the per-cluster sums are computed in full once (a one-hot matmul over
-    ``x``) and then kept up to date in float64 from the points whose label changed,
-    so an iteration reads ``x`` about once (the distances), not twice.
+    ``x``) and then kept up to date in float64 from the points whose label changed.
+    With ``bounds`` (Hamerly's bounds, :mod:`distance_bounds`) an assignment after the
+    first computes the distances of only those points whose nearest centroid may have
+    changed; the others keep their label without their rows being read. The labels
+    equal plain Lloyd's up to float ties (the bounds allow for the GEMM's rounding).
 
     Args:
         x (Tensor): (B, N, C) float32, masked rows finite (e.g. zero padding).
@@ -187,6 +277,8 @@ def lloyd(x: Tensor, mask: Tensor, centroids: Tensor, max_iter: int,
         centroids (Tensor): (B, K, C) initial centroids.
         max_iter (int): Maximum number of centroid updates.
         chunk (int): Rows per distance chunk.
+        bounds (bool): Skip points by Hamerly's bounds. Defaults to True (False:
+            every assignment computes every distance).
 
     Returns:
         tuple: centroids (B, K, C) float32, labels (B, N) int64 (-1 where masked),
@@ -194,27 +286,61 @@ def lloyd(x: Tensor, mask: Tensor, centroids: Tensor, max_iter: int,
     """
     centroids = centroids.to(x.dtype).clone()
     K = centroids.shape[1]
-    x_sq = None  # ||x||^2, computed only if a cluster goes empty
-    prev, sums, counts, reseeded, steps = None, None, None, 0, 0
+    x_sq = squared_norms(x) if bounds else None
+    first = _assign_chunks(x, centroids, mask, chunk, with_sums=True, with_second=bounds)
+    labels, sums, counts = first.labels, first.sums.to(torch.float64), first.counts
+    if bounds:
+        upper, lower = bounds_from_scores(first.score, first.second, x_sq,
+                                          score_tolerance(x_sq, centroids))
+        B, N, C = x.shape  # one gather buffer for every pass (re-touching memory is slow)
+        buffer = x.new_empty(max(B * C, min(GATHER_ELEMENTS, B * N * C)))
+    prev, steps = None, 0
     for _ in range(max_iter):
-        if prev is None:
-            labels, score, sums, counts = _assign_chunks(x, centroids, mask, chunk, True)
-            sums = sums.to(torch.float64)
-        else:
-            labels, score = _assign_chunks(x, centroids, mask, chunk, False)
-            if not reseeded and torch.equal(labels, prev):
-                return centroids, labels, steps
+        if prev is not None:
             d_sums, d_counts = _moved_sums(x, prev, labels, K)
             sums += d_sums
             counts += d_counts
+        old = centroids
         mean = (sums / counts.clamp(min=1)[..., None]).to(x.dtype)
-        centroids = torch.where((counts > 0)[..., None], mean, centroids)
+        centroids = torch.where((counts > 0)[..., None], mean, old)
         reseeded = 0
         if bool((counts == 0).any()):
             sums[counts == 0] = 0.0  # exactly empty, whatever the rounding of the updates
             x_sq = squared_norms(x) if x_sq is None else x_sq
+            score = _assign_chunks(x, old, mask, chunk, with_sums=False).score
             centroids, reseeded = reseed_empty(centroids, counts, x,
                                                _distances(score, x_sq, mask), mask)
         prev, steps = labels, steps + 1
-    labels, _ = _assign_chunks(x, centroids, mask, chunk, False)
+        if bounds:
+            labels = _bounded_assignment(x, mask, centroids, old, labels, upper, lower, x_sq,
+                                         buffer, chunk)
+        else:
+            labels = _assign_chunks(x, centroids, mask, chunk, with_sums=False).labels
+        if not reseeded and torch.equal(labels, prev):
+            break
     return centroids, labels, steps
+
+
+def _bounded_assignment(x: Tensor, mask: Tensor, centroids: Tensor, old: Tensor,
+                        labels: Tensor, upper: Tensor, lower: Tensor, x_sq: Tensor,
+                        buffer: Tensor, chunk: int = ASSIGN_CHUNK) -> Tensor:
+    """Assignment to ``centroids`` (moved from ``old``) that recomputes only the points
+    the bounds cannot settle; updates ``upper`` / ``lower`` in place, returns the new
+    labels (B, N). When some problem has more than :data:`GATHER_MAX_FRACTION` of its
+    rows to check, gathering costs more than reading everything: one full pass."""
+    B, N, _ = x.shape
+    shift_bounds_(upper, lower, labels, old, centroids)
+    check = rows_to_check(upper, lower, labels, half_separation(centroids), mask)
+    per_problem = check.sum(1)
+    if not bool(per_problem.any()):
+        return labels
+    tol = score_tolerance(x_sq, centroids)
+    if int(per_problem.max()) > GATHER_MAX_FRACTION * N:
+        a = _assign_chunks(x, centroids, mask, chunk, with_sums=False, with_second=True)
+        upper[:], lower[:] = bounds_from_scores(a.score, a.second, x_sq, tol)
+        return a.labels
+    labels = labels.clone()
+    b, n, lab, best, second = _assign_rows(x, centroids, check, buffer)
+    labels[b, n] = lab
+    upper[b, n], lower[b, n] = bounds_from_scores(best, second, x_sq[b, n], tol[b, n])
+    return labels
