@@ -272,3 +272,26 @@ def test_cli_writes_a_styled_dataset(tmp_path):
     for rel in labels:
         if not rel.endswith('.jpg'):
             assert _read(osp.join(plain, rel)) == _read(osp.join(out, rel))
+
+
+# ---------------------------------------------------------- array-level API
+def test_api_render_functions_take_the_photo_style():
+    from hp_mm.minihumans.api import render_scene, render_single_person
+    for i in range(3):
+        img, label, attrs = render_single_person(np.random.default_rng((7, i)), 'atr',
+                                                 max_size=128)
+        s_img, s_label, s_attrs = render_single_person(
+            np.random.default_rng((7, i)), 'atr', max_size=128, style_rng=style_generator(7, i),
+            **RECOMMENDED)
+        assert np.array_equal(label, s_label) and attrs == s_attrs
+        assert not np.array_equal(img, s_img)
+        img, cat, human, persons = render_scene(np.random.default_rng((8, i)), 'cihp',
+                                                max_size=160)
+        s_img, s_cat, s_human, s_persons = render_scene(np.random.default_rng((8, i)), 'cihp',
+                                                        max_size=160, **RECOMMENDED)
+        assert np.array_equal(cat, s_cat) and np.array_equal(human, s_human)
+        assert persons == s_persons and not np.array_equal(img, s_img)
+    with pytest.raises(ValueError, match='style_rng'):
+        render_single_person(np.random.default_rng(0), background_blur=(1, 2))
+    with pytest.raises(ValueError, match='garment_pattern_prob'):
+        render_scene(np.random.default_rng(0), garment_pattern_prob=1.5)
