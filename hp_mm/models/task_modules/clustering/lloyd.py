@@ -42,6 +42,13 @@ class Assignment(NamedTuple):
     counts: Optional[Tensor] = None
 
 
+def _centroid_terms(centroids: Tensor, dtype: torch.dtype) -> Tuple[Tensor, Tensor]:
+    """``ct = -2 c^T`` (B, C, K), a transposed view (the faster "NT" GEMM on CPU), and
+    ``||c||^2`` (B, 1, K) of centroids (B, K, C), in ``dtype``."""
+    c = centroids.to(dtype)
+    return (-2.0 * c).transpose(1, 2), (c * c).sum(-1)[:, None, :]
+
+
 def _scores(xs: Tensor, ct: Tensor, c_sq: Tensor, with_second: bool):
     """Best score, its centroid and (optionally) the second best score of rows xs
     (B, n, C) against ``ct = -2 c^T`` (B, C, K) and ``c_sq`` (B, 1, K)."""
@@ -58,9 +65,7 @@ def _assign_chunks(x: Tensor, centroids: Tensor, mask: Optional[Tensor], chunk: 
     on GPU) and counts of that assignment. Masked points get label -1."""
     B, N, C = x.shape
     K = centroids.shape[1]
-    c = centroids.to(x.dtype)
-    c_sq = (c * c).sum(-1)[:, None, :]
-    ct = (-2.0 * c).transpose(1, 2)  # a transposed view: the faster "NT" GEMM on CPU
+    ct, c_sq = _centroid_terms(centroids, x.dtype)
     if mask is not None and bool(mask.all()):
         mask = None
     labels = torch.empty(B, N, dtype=torch.int64, device=x.device)
@@ -83,18 +88,16 @@ def _assign_chunks(x: Tensor, centroids: Tensor, mask: Optional[Tensor], chunk: 
     return Assignment(labels, score, second, sums[:, :K], _counts(labels, K))
 
 
-def _pad_rows(b: Tensor, n: Tensor, B: int) -> Tuple[Tensor, Tensor, Tensor]:
+def _pad_rows(b: Tensor, n: Tensor, B: int) -> Tuple[Tensor, Tensor]:
     """Row indices ``n`` of problems ``b`` (sorted by problem) packed per problem:
-    rows (B, width) int64 (0 in the padding), the slot of each index within its
-    problem, and valid (B, width) bool."""
+    rows (B, width) int64 (0 in the padding) and the slot of each index within its
+    problem (M,)."""
     num = torch.bincount(b, minlength=B)
     slot = torch.arange(b.numel(), device=b.device) - (torch.cumsum(num, 0) - num)[b]
     width = int(num.max()) if B and b.numel() else 0
     rows = torch.zeros(B, width, dtype=torch.int64, device=b.device)
-    valid = torch.zeros(B, width, dtype=torch.bool, device=b.device)
     rows[b, slot] = n
-    valid[b, slot] = True
-    return rows, slot, valid
+    return rows, slot
 
 
 def _gather_rows(x: Tensor, rows: Tensor, out: Optional[Tensor] = None) -> Tensor:
@@ -123,11 +126,9 @@ def _assign_rows(x: Tensor, centroids: Tensor, check: Tensor, buffer: Tensor):
         labels, best and second best scores (M,).
     """
     B, N, C = x.shape
-    c = centroids.to(x.dtype)
-    c_sq = (c * c).sum(-1)[:, None, :]
-    ct = (-2.0 * c).transpose(1, 2)
+    ct, c_sq = _centroid_terms(centroids, x.dtype)
     b, n = check.nonzero(as_tuple=True)
-    rows, slot, valid = _pad_rows(b, n, B)
+    rows, slot = _pad_rows(b, n, B)
     width = rows.shape[1]
     step = max(1, min(width, buffer.numel() // (B * C)))
     lab = torch.empty(B, width, dtype=torch.int64, device=x.device)
@@ -165,7 +166,7 @@ def _moved_sums(x: Tensor, prev: Tensor, labels: Tensor, K: int) -> Tuple[Tensor
     """
     B, N, C = x.shape
     b, n = (labels != prev).nonzero(as_tuple=True)  # row-major: by problem, then point
-    rows, slot, _ = _pad_rows(b, n, B)
+    rows, slot = _pad_rows(b, n, B)
     new = torch.full(rows.shape, -1, dtype=torch.int64, device=x.device)
     old = torch.full_like(new, -1)
     new[b, slot], old[b, slot] = labels[b, n], prev[b, n]
